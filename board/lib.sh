@@ -1,0 +1,41 @@
+# shellcheck shell=bash
+# board/lib.sh — shared helpers for the board scripts.  Sourced, not run.
+# Sources versions.sh, so every script sees the same pins.
+
+BOARD_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=board/versions.sh
+. "$BOARD_DIR/versions.sh"
+
+: "${TEEMED_CACHE:=/var/cache/teemed}"
+: "${BOARD_CACHE:=$TEEMED_CACHE/board}"
+# Which OP-TEE build from optee-os to run: vexpress-qemu_armv8a-virtualized
+# (NS-virtualization, the project's target) or vexpress-qemu_armv8a (plain,
+# which the stock Linux driver can talk to).
+: "${BOARD_OPTEE_FLAVOUR:=vexpress-qemu_armv8a-virtualized}"
+
+board_log() { printf 'board: %s\n' "$*" >&2; }
+board_die() { printf 'board: error: %s\n' "$*" >&2; exit 1; }
+
+# Short content hash of files (for cache keys that must change when a
+# script that produced the cached thing changes).
+board_hash_files() { cat "$@" | sha256sum | cut -c1-12; }
+board_hash_str() { printf '%s' "$*" | sha256sum | cut -c1-12; }
+
+# Directory into which fetch.sh unpacked package NAME (at its pinned
+# version).  usage: board_pkg_root NAME
+board_pkg_root() {
+	local spec name arch version
+	while IFS= read -r spec; do
+		name=${spec%%:*}
+		[ "$name" = "$1" ] || continue
+		arch=${spec#*:}; arch=${arch%%=*}
+		version=${spec#*=}
+		printf '%s/pkgs/%s_%s_%s\n' "$BOARD_CACHE" "$name" "${version//:/%3a}" "$arch"
+		return 0
+	done < <(board_packages)
+	board_die "board_pkg_root: $1 is not one of board_packages (board/versions.sh)"
+}
+
+# Seconds since the epoch with a fraction, for timings.
+board_now() { date +%s.%N; }
+board_elapsed() { awk -v a="$1" -v b="$(board_now)" 'BEGIN { printf "%.1f", b - a }'; }
