@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// The C++ API a VMM embeds: one teemed::Vm per guest. Hand it every SMC the
+// guest makes in the Trusted OS / Trusted App ranges; it answers exactly as
+// OP-TEE would to an unmodified guest driver, talking to the real OP-TEE
+// through a Backend.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "teemed/backend.hpp"
+#include "teemed/guest_memory.hpp"
+#include "teemed/limits.hpp"
+#include "teemed/result.hpp"
+#include "teemed/stats.hpp"
+
+namespace teemed {
+
+class VmState; // the protocol state, private to the library
+
+class Vm {
+public:
+	// Registers a new VM with the TEE through `backend` (which must
+	// outlive the Vm). `label` names the VM in probes and traces.
+	static Result<std::unique_ptr<Vm>> create(Backend &backend, const Limits &limits = {},
+						  uint64_t label = 0);
+	// Orderly destroy: see close().
+	~Vm();
+	Vm(const Vm &) = delete;
+	Vm &operator=(const Vm &) = delete;
+
+	// Tell the mediator where guest RAM lives. Call before the guest runs;
+	// regions cannot be removed (pinned pages refer to them).
+	Result<void> add_region(const MemRegion &region);
+
+	// Handle one trapped SMC: `in` holds x0..x7 as the guest left them.
+	// Returns the registers to give back: x0..x3 set, x4..x7 as they were.
+	// Guest mistakes are answered with OP-TEE's return codes, never an
+	// error here. Errors: ESHUTDOWN after close(). Safe to call from many
+	// vCPU threads at once.
+	Result<SmcRegs> handle_smc(const SmcRegs &in);
+
+	// Refuse new calls, wait for vCPUs inside the backend, unwind calls
+	// suspended in RPCs, tell the TEE the VM is gone, free every pin.
+	// Idempotent.
+	void close();
+
+	VmStats stats() const;
+	uint32_t client_id() const;
+	uint64_t label() const;
+
+private:
+	explicit Vm(std::unique_ptr<VmState> state);
+	std::unique_ptr<VmState> state_;
+};
+
+} // namespace teemed

@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// Lifecycle of a VM and the dispatch of one trapped SMC.
+#include "teemed/bytes.hpp"
+#include "teemed/vm.hpp"
+
+#include <cstring>
+
+#include "probes.hpp"
+#include "vm_state.hpp"
+
+namespace teemed {
+
+using namespace abi;
+
+// ---- RAII objects ------------------------------------------------------
+
+BackendObject &BackendObject::operator=(BackendObject &&o) noexcept
+{
+	if (this != &o) {
+		reset();
+		ctx_ = o.ctx_;
+		h_ = o.h_;
+		o.h_ = 0;
+	}
+	return *this;
+}
+
+void BackendObject::reset()
+{
+	if (h_)
+		ctx_->release(h_);
+	h_ = 0;
+}
+
+bool PinAccount::reserve(uint32_t n, uint32_t max)
+{
+	uint32_t cur = pages.load();
+	do {
+		if (n > max || cur > max - n)
+			return false;
+	} while (!pages.compare_exchange_weak(cur, cur + n));
+	uint32_t total = cur + n, hw = pages_max.load();
+	while (total > hw && !pages_max.compare_exchange_weak(hw, total))
+		;
+	return true;
+}
+
+// The pages were reserved in the account before they were pinned.
+PinnedBuffer::PinnedBuffer(BackendObject obj, PinAccount *acct, std::vector<uint64_t> page_vas,
+			   uint32_t first_offset, uint64_t size)
+	: obj_(std::move(obj)), acct_(acct), page_vas_(std::move(page_vas)),
+	  first_offset_(first_offset), size_(size)
+{
+	uint32_t total = acct_->pages.load();
+	acct_->pins++;
+	TEEMED_PROBE4(pin, acct_->label, acct_->client_id, pages(), total);
+}
+
+PinnedBuffer &PinnedBuffer::operator=(PinnedBuffer &&o) noexcept
+{
+	if (this != &o) {
+		drop();
+		obj_ = std::move(o.obj_);
+		acct_ = o.acct_;
+		page_vas_ = std::move(o.page_vas_);
+		first_offset_ = o.first_offset_;
+		size_ = o.size_;
+	}
+	return *this;
+}
+
+void PinnedBuffer::drop()
+{
+	if (!obj_)
+		return;
+	obj_.reset();
+	uint32_t total = acct_->pages.fetch_sub(pages()) - pages();
+	acct_->unpins++;
+	TEEMED_PROBE4(unpin, acct_->label, acct_->client_id, pages(), total);
+}
+
+uint32_t PinnedBuffer::leak()
+{
+	if (!obj_)
+		return 0;
+	obj_.leak();
+	return pages();
+}
+
+size_t GuestSpan::size() const
+{
+	size_t n = 0;
+	for (const auto &s : segs)
+		n += s.len;
+	return n;
+}
+
+void GuestSpan::read(std::span<std::byte> out) const
+{
+	size_t done = 0;
+	for (const auto &s : segs) {
+		if (done == out.size())
+			break;
+		size_t n = std::min<size_t>(s.len, out.size() - done);
+		copy_bytes(out.data() + done, reinterpret_cast<const void *>(s.va), n);
+		done += n;
+	}
+}
+
+void GuestSpan::write(size_t off, std::span<const std::byte> in) const
+{
+	size_t pos = 0, done = 0;
+	for (const auto &s : segs) {
+		if (done == in.size())
+			break;
+		if (off < pos + s.len) {
+			size_t skip = off > pos ? off - pos : 0;
+			size_t n = std::min<size_t>(s.len - skip, in.size() - done);
+			copy_bytes(reinterpret_cast<void *>(s.va + skip), in.data() + done, n);
+			done += n;
+			off += n;
+		}
+		pos += s.len;
+	}
+}
+
+// ---- VmState -------------------------------------------------------------
+
+VmState::VmState(Backend &be, std::unique_ptr<BackendContext> ctx, const Limits &lim,
+		 uint64_t label)
+	: backend_(be), ctx_(std::move(ctx)), limits_(lim), label_(label),
+	  client_id_(ctx_->client_id())
+{
+	acct_.label = label_;
+	acct_.client_id = client_id_;
+	st_.client_id = client_id_;
+
+	// What OP-TEE offers decides what guests may use: its thread count
+	// caps the calls a VM may have in flight, RPC_ARG whether guests may
+	// pass their RPC argument with the call.
+	SmcRegs r{};
+	r[0] = kGetThreadCount;
+	if (auto out = smc(CallRequest{r, {}, {}, {}}); out && (*out)[0] == kReturnOk)
+		optee_threads_ = uint32_t((*out)[1]);
+	r[0] = kExchangeCapabilities;
+	if (auto out = smc(CallRequest{r, {}, {}, {}}); out && (*out)[0] == kReturnOk &&
+							 ((*out)[1] & kSecCapRpcArg))
+		rpc_param_count_ = uint32_t((*out)[3]);
+	TEEMED_PROBE2(vm_create, label_, client_id_);
+}
+
+VmState::~VmState() { close(); }
+
+bool VmState::enter()
+{
+	std::lock_guard g(lock_);
+	if (closed_)
+		return false;
+	active_++;
+	return true;
+}
+
+void VmState::leave()
+{
+	std::lock_guard g(lock_);
+	if (--active_ == 0)
+		idle_.notify_all();
+}
+
+Result<SmcRegs> VmState::smc(const CallRequest &req)
+{
+	const uint64_t a0 = req.regs[0];
+	TEEMED_PROBE3(backend_enter, label_, client_id_, a0);
+	auto out = ctx_->call(req);
+	{
+		std::lock_guard g(lock_);
+		st_.backend_calls++;
+		if (!out)
+			st_.backend_errors++;
+	}
+	TEEMED_PROBE4(backend_exit, label_, client_id_, a0, out ? (*out)[0] : ~0ull);
+	return out;
+}
+
+Result<SmcRegs> VmState::handle_smc(const SmcRegs &in)
+{
+	if (!enter())
+		return make_error(ESHUTDOWN);
+	const uint32_t fid = uint32_t(in[0]);
+	TEEMED_PROBE3(smc_entry, label_, client_id_, fid);
+
+	SmcRegs out;
+	if (is_fast(fid)) {
+		out = fast_call(in);
+	} else if (fid == kCallWithArg || fid == kCallWithRpcArg || fid == kCallWithRegdArg) {
+		out = start_call(in);
+	} else if (fid == kReturnFromRpc) {
+		out = resume(in);
+	} else {
+		// OP-TEE implements no other yielding call, and nothing in the
+		// Trusted App range, nor any SMC64 id.
+		std::lock_guard g(lock_);
+		st_.rejected++;
+		out = in;
+		out[0] = kReturnUnknownFunction;
+	}
+	// x4..x7 are preserved across the call, as SMCCC asks.
+	for (int i = 4; i < 8; i++)
+		out[i] = in[i];
+	TEEMED_PROBE4(smc_exit, label_, client_id_, fid, out[0]);
+	leave();
+	return out;
+}
+
+void VmState::erase_call(std::list<Call>::iterator it)
+{
+	// Caller holds lock_.
+	if (it->suspended)
+		threads_.erase(it->thread);
+	calls_.erase(it);
+	st_.live_calls = uint32_t(calls_.size());
+}
+
+void VmState::close()
+{
+	std::call_once(close_once_, [this] { do_close(); });
+}
+
+void VmState::do_close()
+{
+	{
+		std::unique_lock g(lock_);
+		closed_ = true;
+		idle_.wait(g, [&] { return active_ == 0; });
+	}
+	// No vCPU is inside now, and none can enter: unwind what OP-TEE still
+	// holds suspended, so that no thread of this client survives it.
+	uint32_t leaked = 0;
+	std::list<Call> dead;
+	{
+		std::unique_lock g(lock_);
+		while (!calls_.empty()) {
+			auto it = calls_.begin();
+			g.unlock();
+			bool done = it->suspended ? unwind(it) : true;
+			g.lock();
+			if (!done) {
+				for (auto &p : it->temp)
+					leaked += p.leak();
+				if (it->reg)
+					leaked += it->reg->leak();
+				it->shadow.leak();
+			}
+			erase_call(it);
+		}
+	}
+	if (leaked) {
+		// OP-TEE may still reach what those calls used: keep their
+		// registered buffers too, for the backend to free at its end.
+		for (auto &[cookie, shm] : shm_)
+			leaked += shm.buf.leak();
+		for (auto &[cookie, rb] : rpc_bufs_)
+			rb.shadow.leak();
+	}
+	// VM_DESTROYED: OP-TEE drops the partition with all its SHM. Only
+	// then do pins of registered buffers go.
+	ctx_->shutdown();
+	{
+		std::lock_guard g(lock_);
+		shm_.clear();
+		rpc_bufs_.clear();
+		st_.leaked_pages = leaked;
+	}
+	TEEMED_PROBE3(vm_destroy, label_, client_id_, leaked);
+	ctx_.reset();
+}
+
+VmStats VmState::stats() const
+{
+	std::lock_guard g(lock_);
+	VmStats s = st_;
+	s.pinned_pages = acct_.pages.load();
+	s.pinned_pages_max = acct_.pages_max.load();
+	s.pins = acct_.pins.load();
+	s.unpins = acct_.unpins.load();
+	s.live_calls = uint32_t(calls_.size());
+	s.shm_buffers = uint32_t(shm_.size());
+	s.rpc_buffers = uint32_t(rpc_bufs_.size());
+	return s;
+}
+
+// ---- Vm --------------------------------------------------------------------
+
+Vm::Vm(std::unique_ptr<VmState> state) : state_(std::move(state)) {}
+
+Vm::~Vm() = default;
+
+Result<std::unique_ptr<Vm>> Vm::create(Backend &backend, const Limits &limits, uint64_t label)
+{
+	auto ctx = backend.create_vm();
+	if (!ctx)
+		return make_error(ctx.error());
+	auto st = std::make_unique<VmState>(backend, std::move(*ctx), limits, label);
+	return std::unique_ptr<Vm>(new Vm(std::move(st)));
+}
+
+Result<void> Vm::add_region(const MemRegion &region) { return state_->memory().add_region(region); }
+
+Result<SmcRegs> Vm::handle_smc(const SmcRegs &in) { return state_->handle_smc(in); }
+
+void Vm::close() { state_->close(); }
+
+VmStats Vm::stats() const { return state_->stats(); }
+
+uint32_t Vm::client_id() const { return state_->client_id(); }
+
+uint64_t Vm::label() const { return state_->label(); }
+
+} // namespace teemed

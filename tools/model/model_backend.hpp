@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// teemed::Backend on the OP-TEE model, with the semantics the kernel's
+// VM-context fd has (Documentation/design.md): a client id allocated here,
+// pins and shadows by handle, relocations applied and scrubbed, an
+// allowlist of forwarded SMCs, a7 forced, suspended threads unwound and
+// VM_DESTROYED sent on shutdown. Tests run the library against it.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include "optee_model.hpp"
+#include "teemed/backend.hpp"
+
+namespace teemed::model {
+
+struct ModelBackendStats {
+	uint64_t objects = 0;      // live pins + shadows, all contexts
+	uint64_t pinned_pages = 0; // live, all contexts
+	uint64_t contexts = 0;     // live
+};
+
+class ModelBackend : public Backend {
+public:
+	explicit ModelBackend(const ModelConfig &cfg = {});
+	~ModelBackend() override;
+
+	Result<std::unique_ptr<BackendContext>> create_vm() override;
+
+	OpteeModel &optee() { return optee_; }
+	ModelBackendStats stats() const;
+	// Register the host itself as client 1, as the patched host driver
+	// does when OP-TEE reports VIRTUALIZATION; it takes a guest slot.
+	bool register_host();
+
+private:
+	friend class ModelContext;
+	OpteeModel optee_;
+	mutable std::mutex lock_;
+	std::map<uint32_t, bool> ids_; // client ids in use
+	ModelBackendStats st_;
+};
+
+} // namespace teemed::model
