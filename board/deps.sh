@@ -22,7 +22,7 @@ if [ "$(cat "$src" 2>/dev/null)" != "$want" ]; then
 fi
 
 pkgs=(gcc-aarch64-linux-gnu make gcc libc6-dev libssl-dev dpkg-dev
-	u-boot-tools cpio xz-utils zstd coreutils file)
+	u-boot-tools cpio xz-utils zstd kmod coreutils file)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||

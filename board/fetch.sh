@@ -51,4 +51,13 @@ fetch_one() {
 while IFS= read -r spec; do
 	fetch_one "$spec"
 done < <(board_packages)
+
+# Debian's image package ships no modules.dep (postinst runs depmod);
+# generate it in the unpacked tree, for initramfs.sh.
+kimg=$(board_pkg_root "$BOARD_PKG_LINUX_IMAGE")
+if [ ! -s "$kimg/lib/modules/$BOARD_KERNEL_RELEASE/modules.dep" ]; then
+	command -v depmod >/dev/null || board_die "depmod missing (apt-get install kmod)"
+	depmod -b "$kimg" "$BOARD_KERNEL_RELEASE"
+	board_log "depmod done for $BOARD_KERNEL_RELEASE"
+fi
 board_log "packages ready under $BOARD_CACHE/pkgs"
