@@ -8,7 +8,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-board_versions_print
+[ "${BOARD_VERSIONS_PRINTED:-0}" = 1 ] || board_versions_print
 board_versions_check
 
 debs=$BOARD_CACHE/debs
