@@ -16,6 +16,8 @@
 #   BOARD_APPEND         extra kernel command line
 #   BOARD_QEMU_EXTRA     extra QEMU arguments (word-split)
 #   BOARD_VERBOSE=1      echo the whole normal-world console live
+#   BOARD_STOP_ON_PANIC  1 (default): stop QEMU as soon as the secure world
+#                        logs a panic (it never returns from one)
 #   BOARD_HOST_KMODS, BOARD_HOST_MODULES, BOARD_HOST_EXTRA: see initramfs.sh
 # Output dir: console.log (normal world, UART0), secure.log (secure world,
 # UART1), timeline.log (host-clock time of milestones), summary.txt.
@@ -90,15 +92,40 @@ stamp_console() {
 	done
 }
 : >"$out/console.log"
+# OP-TEE: "Panic 'msg' at file:line" / "Panic at ..."; TF-A: "PANIC in EL3".
+secure_panic_re="Panic '|Panic at|PANIC"
+fifo=$out/.console.fifo
+rm -f "$fifo"
+mkfifo "$fifo"
+: >"$out/secure.log"
+timeout -k 5 "$BOARD_TIMEOUT" "${qemu[@]}" </dev/null >"$fifo" 2>"$out/qemu.stderr" &
+qpid=$!
+stamp_console <"$fifo" &
+cpid=$!
+# A panicked secure world never comes back: stop at once rather than wait
+# for the timeout (BOARD_STOP_ON_PANIC=0 to keep waiting).
+stopped_on_panic=0
+while kill -0 "$qpid" 2>/dev/null; do
+	if [ "${BOARD_STOP_ON_PANIC:-1}" = 1 ] && grep -qaE "$secure_panic_re" "$out/secure.log"; then
+		sleep 2 # let the call stack reach the log
+		board_log "secure world panicked: stopping QEMU"
+		stopped_on_panic=1
+		kill "$qpid" 2>/dev/null || true
+		break
+	fi
+	sleep 1
+done
 set +e
-timeout -k 5 "$BOARD_TIMEOUT" "${qemu[@]}" </dev/null 2>"$out/qemu.stderr" | stamp_console
-rc=${PIPESTATUS[0]}
+wait "$qpid"
+rc=$?
+wait "$cpid"
 set -e
+rm -f "$fifo"
 elapsed=$(board_elapsed "$start")
 
 # --- Summary ----------------------------------------------------------------
 sum_field() { # sum_field REGEX FIELD: sum field FIELD of console lines matching REGEX
-	grep -aE "$1" "$out/console.log" | awk -v f="$2" '{ s += $f } END { print s + 0 }'
+	awk -v re="$1" -v f="$2" '$0 ~ re { s += $f } END { print s + 0 }' "$out/console.log"
 }
 result=$(grep -a '^TEEMED-RESULT ' "$out/console.log" | tail -n1 || true)
 n_sub=$(sum_field '^[0-9]+ subtests of which [0-9]+ failed' 1)
@@ -106,12 +133,13 @@ f_sub=$(sum_field '^[0-9]+ subtests of which [0-9]+ failed' 5)
 n_case=$(sum_field '^[0-9]+ test cases of which [0-9]+ failed' 1)
 f_case=$(sum_field '^[0-9]+ test cases of which [0-9]+ failed' 6)
 n_xtest=$(grep -acE '^[0-9]+ test cases of which [0-9]+ failed' "$out/console.log" || true)
-# OP-TEE: "Panic 'msg' at file:line" / "Panic at ..."; TF-A: "PANIC in EL3".
-secure_panic=$(grep -aE "Panic '|Panic at|PANIC" "$out/secure.log" | head -n3 || true)
+secure_panic=$(grep -aE "$secure_panic_re" "$out/secure.log" | head -n3 || true)
 kernel_panic=$(grep -aE 'Kernel panic|Internal error:|Unable to handle' "$out/console.log" | head -n3 || true)
 
 status=fail
-if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+if [ "$stopped_on_panic" = 1 ]; then
+	status=secure-panic
+elif [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
 	status=timeout
 elif [[ "$result" == "TEEMED-RESULT pass "* ]] && [ "$f_sub" = 0 ] && [ "$f_case" = 0 ]; then
 	status=pass
