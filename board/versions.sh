@@ -80,6 +80,17 @@ board_packages() {
 		"busybox-static:arm64=$BOARD_BUSYBOX_VERSION"
 }
 
+# The packages kbuild.sh assembles into a tree for building out-of-tree
+# modules (e.g. the patched tee.ko/optee.ko) for the board's kernel on
+# this x86_64 machine: the arm64 headers, their common part, and the
+# kbuild host tools built for amd64 — all the same upload as the image.
+board_kbuild_packages() {
+	printf '%s\n' \
+		"$BOARD_PKG_LINUX_HEADERS:arm64=$BOARD_LINUX_HEADERS_VERSION" \
+		"linux-headers-${BOARD_LINUX_HEADERS_VERSION%%-*}+$BOARD_KERNEL_ABI_SUFFIX-common:all=$BOARD_LINUX_HEADERS_VERSION" \
+		"linux-kbuild-${BOARD_LINUX_HEADERS_VERSION%%-*}+$BOARD_KERNEL_ABI_SUFFIX:amd64=$BOARD_LINUX_HEADERS_VERSION"
+}
+
 # Print the versions in force (every board script calls this first).
 board_versions_print() {
 	cat <<EOF
