@@ -47,7 +47,8 @@ Task<uint32_t> OpteeModel::load_ta(uint32_t tid, uint64_t uuid_hi, uint64_t uuid
 				{kAttrTmemOutput, 0, 0, 0}};
 	uint32_t r = co_await rpc_cmd(tid, kRpcCmdLoadTa, p);
 	if (r != kTeecSuccess && r != kTeecErrorShortBuffer)
-		co_return kTeecErrorItemNotFound;
+		co_return r; // the store's (or the RPC's) own error
+
 	const uint64_t size = p[1].b;
 	if (size < kTaMagic.size() + 16 || size > (1u << 20))
 		co_return kTeecErrorBadFormat;
@@ -180,8 +181,10 @@ Task<uint32_t> OpteeModel::invoke(uint32_t tid, std::byte *arg, uint32_t n)
 	auto out_size = [&](uint32_t i, uint64_t s) {
 		copy_bytes(arg + param_off(i) + offsetof(MsgParam, b), &s, 8);
 	};
-	auto mem_in = [&](uint32_t i) { return i < n && tp[i].mem && tp[i].type != kAttrTmemOutput && tp[i].type != kAttrRmemOutput; };
-	auto mem_out = [&](uint32_t i) { return i < n && (tp[i].type == kAttrTmemOutput || tp[i].type == kAttrTmemInout || tp[i].type == kAttrRmemOutput || tp[i].type == kAttrRmemInout); };
+	// A NULL memref is a valid, empty buffer.
+	auto is_mem = [&](uint32_t i) { return i < n && (is_tmem(tp[i].type) || is_rmem(tp[i].type)); };
+	auto mem_in = [&](uint32_t i) { return is_mem(i) && tp[i].type != kAttrTmemOutput && tp[i].type != kAttrRmemOutput; };
+	auto mem_out = [&](uint32_t i) { return is_mem(i) && tp[i].type != kAttrTmemInput && tp[i].type != kAttrRmemInput; };
 
 	switch (h.func) {
 	case kTaEcho: {
@@ -190,10 +193,11 @@ Task<uint32_t> OpteeModel::invoke(uint32_t tid, std::byte *arg, uint32_t n)
 			break;
 		}
 		std::vector<std::byte> buf(tp[0].size);
-		tp[0].mem->read(tp[0].off, buf);
-		if (tp[1].size < buf.size() || !tp[1].mem) {
+		if (tp[0].mem)
+			tp[0].mem->read(tp[0].off, buf);
+		if (tp[1].size < buf.size() || (!tp[1].mem && !buf.empty())) {
 			res = kTeecErrorShortBuffer;
-		} else {
+		} else if (tp[1].mem) {
 			tp[1].mem->write(tp[1].off, buf);
 		}
 		out_size(1, buf.size());
@@ -239,7 +243,8 @@ Task<uint32_t> OpteeModel::invoke(uint32_t tid, std::byte *arg, uint32_t n)
 			break;
 		}
 		std::vector<std::byte> buf(tp[0].size);
-		tp[0].mem->read(tp[0].off, buf);
+		if (tp[0].mem)
+			tp[0].mem->read(tp[0].off, buf);
 		uint64_t sum = 0;
 		for (auto b : buf)
 			sum += uint8_t(b);

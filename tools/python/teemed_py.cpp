@@ -6,7 +6,7 @@
 #include <sys/mman.h>
 
 #include <cstring>
-#include <system_error>
+#include <string>
 
 #include "../model/model_backend.hpp"
 #include "teemed/kernel_backend.hpp"
@@ -18,9 +18,12 @@ using namespace teemed;
 
 namespace {
 
+// OSError(errno, "strerror: what"), as Python's own system calls raise.
 [[noreturn]] void raise_errno(int e, const char *what)
 {
-	throw std::system_error(e, std::generic_category(), what);
+	const std::string msg = std::string(std::strerror(e)) + ": " + what;
+	PyErr_SetObject(PyExc_OSError, py::make_tuple(e, msg).ptr());
+	throw py::error_already_set();
 }
 
 // Guest RAM for tests: an anonymous mapping with an inaccessible guard page

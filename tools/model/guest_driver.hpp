@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// A guest for C++ tests, fuzzing seeds and benchmarks: RAM with guard
+// pages, and the guest side of the SMC ABI (what Linux's OP-TEE driver and
+// tee-supplicant do) driving a teemed::Vm. The Python twin is
+// tests/python/guest.py.
+#pragma once
+
+#include <sys/mman.h>
+
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <vector>
+
+#include "model_backend.hpp"
+#include "teemed/optee_abi.hpp"
+#include "teemed/vm.hpp"
+
+namespace teemed::test {
+
+using namespace abi;
+
+class GuestRam {
+public:
+	explicit GuestRam(size_t pages) : size_(pages * kPageSize)
+	{
+		void *p = mmap(nullptr, size_ + 2 * kPageSize, PROT_NONE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			throw std::runtime_error("mmap");
+		base_ = static_cast<std::byte *>(p) + kPageSize;
+		mprotect(base_, size_, PROT_READ | PROT_WRITE);
+	}
+	~GuestRam() { munmap(base_ - kPageSize, size_ + 2 * kPageSize); }
+	GuestRam(const GuestRam &) = delete;
+	std::byte *data() { return base_; }
+	size_t size() const { return size_; }
+
+private:
+	size_t size_;
+	std::byte *base_;
+};
+
+inline std::vector<std::byte> ta_image()
+{
+	std::vector<std::byte> img(64 + 1000);
+	std::memcpy(img.data(), model::kTaMagic.data(), 8);
+	std::memcpy(img.data() + 8, &model::kTaUuidHi, 8);
+	std::memcpy(img.data() + 16, &model::kTaUuidLo, 8);
+	return img;
+}
+
+class Guest {
+public:
+	static constexpr uint64_t kIpa = 0x40000000;
+
+	Guest(Backend &be, size_t pages = 512, const Limits &lim = {}, uint64_t label = 0)
+		: ram_(pages)
+	{
+		auto vm = Vm::create(be, lim, label);
+		if (!vm)
+			throw std::runtime_error("Vm::create");
+		vm_ = std::move(*vm);
+		vm_->add_region({kIpa, ram_.size(), reinterpret_cast<uint64_t>(ram_.data())});
+		for (size_t i = 0; i < pages; i++)
+			free_.push_back(kIpa + (pages - 1 - i) * kPageSize);
+	}
+
+	Vm &vm() { return *vm_; }
+	std::byte *at(uint64_t ipa) { return ram_.data() + (ipa - kIpa); }
+
+	uint64_t page()
+	{
+		std::lock_guard g(lock_);
+		if (free_.empty())
+			throw std::runtime_error("guest out of pages");
+		uint64_t p = free_.back();
+		free_.pop_back();
+		std::memset(at(p), 0, kPageSize);
+		return p;
+	}
+	void put_page(uint64_t p)
+	{
+		std::lock_guard g(lock_);
+		free_.push_back(p);
+	}
+
+	SmcRegs smc(SmcRegs r)
+	{
+		auto out = vm_->handle_smc(r);
+		if (!out)
+			throw std::runtime_error("handle_smc");
+		return *out;
+	}
+
+	// A NONCONTIG buffer: returns buf_ptr; pages appended to `owned`.
+	uint64_t buffer(const std::vector<std::byte> &data, uint32_t offset,
+			std::vector<uint64_t> &owned)
+	{
+		const size_t n = (offset + data.size() + kPageSize - 1) / kPageSize;
+		std::vector<uint64_t> pages;
+		for (size_t i = 0; i < n; i++)
+			pages.push_back(page());
+		for (size_t i = 0; i < data.size(); i++) {
+			const size_t pos = offset + i;
+			*(at(pages[pos / kPageSize]) + pos % kPageSize) = data[i];
+		}
+		uint64_t first = 0, prev = 0;
+		for (size_t i = 0; i < n; i += kPagesPerListPage) {
+			const uint64_t lp = page();
+			auto *l = reinterpret_cast<uint64_t *>(at(lp));
+			for (size_t j = 0; j < kPagesPerListPage && i + j < n; j++)
+				l[j] = pages[i + j];
+			if (prev)
+				reinterpret_cast<uint64_t *>(at(prev))[kPagesPerListPage] = lp;
+			else
+				first = lp;
+			prev = lp;
+			owned.push_back(lp);
+		}
+		owned.insert(owned.end(), pages.begin(), pages.end());
+		return first | offset;
+	}
+
+	// One yielding call with CALL_WITH_ARG, RPCs served. Returns a0; the
+	// argument (as the guest sees it afterwards) in `arg`.
+	uint64_t call(std::vector<std::byte> &arg)
+	{
+		const uint64_t p = page();
+		std::memcpy(at(p), arg.data(), arg.size());
+		SmcRegs out = smc({kCallWithArg, 0, p});
+		while (is_rpc(out[0]))
+			out = serve(out);
+		std::memcpy(arg.data(), at(p), arg.size());
+		put_page(p);
+		return out[0];
+	}
+
+	static std::vector<std::byte> msg(uint32_t cmd, std::vector<MsgParam> params,
+					  uint32_t func = 0, uint32_t session = 0)
+	{
+		std::vector<std::byte> b(arg_size(params.size()));
+		MsgArgHeader h{cmd, func, session, 0, 0, 0, 0, uint32_t(params.size())};
+		std::memcpy(b.data(), &h, sizeof(h));
+		if (!params.empty())
+			std::memcpy(b.data() + sizeof(h), params.data(), params.size() * sizeof(MsgParam));
+		return b;
+	}
+	static MsgArgHeader header(const std::vector<std::byte> &b)
+	{
+		MsgArgHeader h;
+		std::memcpy(&h, b.data(), sizeof(h));
+		return h;
+	}
+	static MsgParam param(const std::vector<std::byte> &b, size_t i)
+	{
+		MsgParam p;
+		std::memcpy(&p, b.data() + param_off(i), sizeof(p));
+		return p;
+	}
+
+	uint32_t open_session()
+	{
+		auto a = msg(kCmdOpenSession, {{kAttrValueInput | kAttrMeta, model::kTaUuidHi, model::kTaUuidLo, 0},
+					       {kAttrValueInput | kAttrMeta, 0, 0, 0}});
+		if (call(a) != kReturnOk || header(a).ret != kTeecSuccess)
+			throw std::runtime_error("open_session");
+		return header(a).session;
+	}
+
+	uint64_t add(uint32_t session, uint64_t x, uint64_t y)
+	{
+		auto a = msg(kCmdInvokeCommand, {{kAttrValueInput, x, y, 0}, {kAttrValueOutput, 0, 0, 0}},
+			     model::kTaAdd, session);
+		if (call(a) != kReturnOk || header(a).ret != kTeecSuccess)
+			throw std::runtime_error("add");
+		return param(a, 1).a;
+	}
+
+	SmcRegs serve(const SmcRegs &out)
+	{
+		const uint64_t a3 = out[3];
+		switch (uint32_t(out[0])) {
+		case rpc_val(kRpcFuncAlloc): {
+			const uint64_t p = page();
+			std::lock_guard g(lock_);
+			const uint64_t c = ++cookie_;
+			rpc_[c] = p;
+			return smc({kReturnFromRpc, reg_hi(p), reg_lo(p), a3, reg_hi(c), reg_lo(c)});
+		}
+		case rpc_val(kRpcFuncFree): {
+			uint64_t p = 0;
+			{
+				std::lock_guard g(lock_);
+				auto it = rpc_.find(reg_pair_to_64(out[1], out[2]));
+				if (it != rpc_.end()) {
+					p = it->second;
+					rpc_.erase(it);
+				}
+			}
+			if (p)
+				put_page(p);
+			return smc({kReturnFromRpc, 0, 0, a3});
+		}
+		case rpc_val(kRpcFuncCmd): {
+			uint64_t p;
+			{
+				std::lock_guard g(lock_);
+				p = rpc_.at(reg_pair_to_64(out[1], out[2]));
+			}
+			serve_cmd(at(p));
+			return smc({kReturnFromRpc, 0, 0, a3});
+		}
+		default:
+			return smc({kReturnFromRpc, 0, 0, a3});
+		}
+	}
+
+private:
+	void serve_cmd(std::byte *arg)
+	{
+		MsgArgHeader h;
+		std::memcpy(&h, arg, sizeof(h));
+		auto prm = [&](size_t i) { return reinterpret_cast<MsgParam *>(arg + param_off(i)); };
+		uint32_t ret = kTeecSuccess;
+		static const auto img = ta_image();
+		if (h.cmd == kRpcCmdLoadTa) {
+			MsgParam *m = prm(1);
+			if (attr_type(m->attr) == kAttrRmemOutput) {
+				std::lock_guard g(lock_);
+				auto &s = shm_.at(m->c);
+				for (size_t i = 0; i < img.size() && i < s.size; i++) {
+					const size_t pos = s.offset + m->a + i;
+					*(at(s.pages[pos / kPageSize]) + pos % kPageSize) = img[i];
+				}
+			}
+			m->b = img.size();
+		} else if (h.cmd == kRpcCmdShmAlloc) {
+			const uint64_t size = prm(0)->b;
+			std::vector<uint64_t> owned;
+			const uint64_t bp = buffer(std::vector<std::byte>(size), 0, owned);
+			std::lock_guard g(lock_);
+			const uint64_t c = ++cookie_;
+			std::vector<uint64_t> data(owned.begin() + (owned.size() - (size + kPageSize - 1) / kPageSize), owned.end());
+			shm_[c] = Shm{data, owned, 0, size};
+			*prm(0) = MsgParam{kAttrTmemOutput | kAttrNoncontig, bp, size, c};
+		} else if (h.cmd == kRpcCmdShmFree) {
+			std::vector<uint64_t> pages;
+			{
+				std::lock_guard g(lock_);
+				auto it = shm_.find(prm(0)->b);
+				if (it != shm_.end()) {
+					pages = it->second.all;
+					shm_.erase(it);
+				}
+			}
+			for (uint64_t p : pages)
+				put_page(p);
+		} else {
+			ret = kTeecErrorNotSupported;
+		}
+		std::memcpy(arg + kOffRet, &ret, sizeof(ret));
+	}
+
+	struct Shm {
+		std::vector<uint64_t> pages; // data pages
+		std::vector<uint64_t> all;   // data + list pages
+		uint32_t offset;
+		uint64_t size;
+	};
+
+	GuestRam ram_;
+	std::unique_ptr<Vm> vm_;
+	std::mutex lock_;
+	std::vector<uint64_t> free_;
+	std::map<uint64_t, uint64_t> rpc_;
+	std::map<uint64_t, Shm> shm_;
+	uint64_t cookie_ = 0x1000;
+};
+
+} // namespace teemed::test
