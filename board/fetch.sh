@@ -11,6 +11,12 @@ set -euo pipefail
 [ "${BOARD_VERSIONS_PRINTED:-0}" = 1 ] || board_versions_print
 board_versions_check
 
+# Before the first download of a kernel upload, make sure the whole
+# triple exists (the source and headers are used by kernel/, not here).
+if [ ! -e "$(board_pkg_root "$BOARD_PKG_LINUX_IMAGE")/.unpacked" ]; then
+	board_version_available "$BOARD_PKG_LINUX_SOURCE" "$BOARD_LINUX_SOURCE_VERSION" all
+	board_version_available "$BOARD_PKG_LINUX_HEADERS" "$BOARD_LINUX_HEADERS_VERSION" arm64
+fi
 while IFS= read -r spec; do
 	board_fetch_pkg "$spec"
 done < <(board_packages)

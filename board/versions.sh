@@ -139,10 +139,19 @@ board_version_available() {
 	local name=$1 version=$2 arch=${3:-arm64} spec have
 	spec=$name
 	[ "$arch" = all ] || spec=$name:$arch
-	have=$(apt-cache madison "$spec" 2>/dev/null | awk -F'|' '{gsub(/ /,"",$2); print $2}' | sort -u)
+	have=$(apt-cache madison "$spec" 2>/dev/null | awk -F'|' '$3 ~ /Packages/ {gsub(/ /,"",$2); print $2}' | sort -uV)
 	if printf '%s\n' "$have" | grep -qxF -- "$version"; then
 		return 0
 	fi
+	case "$name" in
+	linux-image-* | linux-headers-* | linux-kbuild-*)
+		# The version is part of the name: list the uploads there are.
+		have=$(apt-cache search --names-only "^${name%%6.12.*}6\.12\.[0-9]+\+${BOARD_KERNEL_ABI_SUFFIX}${name##*+"$BOARD_KERNEL_ABI_SUFFIX"}\$" 2>/dev/null |
+			awk '{print $1}' | while read -r n; do
+				apt-cache madison "$n:$arch" 2>/dev/null | awk -F'|' '{gsub(/ /,"",$2); print $2}'
+			done | sort -uV)
+		;;
+	esac
 	cat >&2 <<EOF
 board: pinned $spec=$version is not on the Debian mirror (any more?).
   available: $(printf '%s ' $have)
