@@ -20,7 +20,7 @@ CMAKE_FLAGS ?=
 ASAN_RT := $(shell gcc -print-file-name=libasan.so)
 STDCXX_RT := $(shell gcc -print-file-name=libstdc++.so)
 
-.PHONY: all deps build run check check-asan check-tsan check-py check-cpp clean \
+.PHONY: all deps build arm64 run check check-asan check-tsan check-py check-cpp clean \
 	kernel-check e2e-smoke e2e-full fuzz bench
 
 all: build
@@ -38,6 +38,15 @@ $(BUILD)/asan/Makefile:
 $(BUILD)/tsan/Makefile:
 	cmake -S tools -B $(BUILD)/tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTEEMED_TSAN=ON \
 		-DTEEMED_PYTHON=OFF $(CMAKE_FLAGS)
+
+$(BUILD)/arm64/Makefile:
+	cmake -S tools -B $(BUILD)/arm64 -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DCMAKE_TOOLCHAIN_FILE=$(abspath tools/cmake/aarch64.cmake) \
+		-DTEEMED_VMM=ON -DTEEMED_PYTHON=OFF -DTEEMED_TESTS=OFF $(CMAKE_FLAGS)
+
+# arm64 binaries for the board: the reference VMM (static).
+arm64: $(BUILD)/arm64/Makefile
+	nice $(MAKE) -C $(BUILD)/arm64 -j$(JOBS) teemed-vmm
 
 build: $(BUILD)/release/Makefile
 	nice $(MAKE) -C $(BUILD)/release -j$(JOBS)
