@@ -13,7 +13,7 @@
 
 BOARD_SRC_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 
-BOARD_OPTEE_FLAVOUR ?= vexpress-qemu_armv8a-virtualized
+BOARD_OPTEE_FLAVOUR ?= vexpress-qemu_armv8a
 BOARD_XTEST ?= -t regression 1001 1002 1004
 BOARD_TIMEOUT ?= 300
 export BOARD_OPTEE_FLAVOUR BOARD_XTEST BOARD_TIMEOUT

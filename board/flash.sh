@@ -33,7 +33,7 @@ if [ -s "$out/flash0.bin" ] && [ -s "$out/flash1.bin" ]; then
 	echo "$out"
 	exit 0
 fi
-tmp=$out.tmp
+tmp=$out.tmp.$$
 rm -rf "$tmp"
 mkdir -p "$tmp"
 fip_max=$(( $(stat -c %s "$tfa/bl1.bin") ))

@@ -49,7 +49,7 @@ fi
 mkdir -p "$BOARD_CACHE/initramfs"
 t0=$(board_now)
 
-root=$out.root
+root=$out.root.$$
 rm -rf "$root"
 mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,usr/lib/aarch64-linux-gnu,etc/teemed,proc,sys,dev,tmp,run,root,var/lib}
 ln -s usr/lib "$root/lib"
@@ -149,8 +149,8 @@ if [ -n "$BOARD_HOST_EXTRA" ]; then
 fi
 
 (cd "$root" && find . -print0 | LC_ALL=C sort -z |
-	cpio --null -o -H newc --owner=0:0 --quiet) | zstd -q -T2 -10 >"$out.tmp"
-mv "$out.tmp" "$out"
+	cpio --null -o -H newc --owner=0:0 --quiet) | zstd -q -T2 -10 >"$out.tmp.$$"
+mv "$out.tmp.$$" "$out"
 board_log "initramfs $(du -h "$out" | cut -f1) ($(du -sh "$root" | cut -f1) unpacked, modules: $(cut -d' ' -f1 "$root/etc/teemed/modules" | tr '\n' ' ')) built in $(board_elapsed "$t0") s"
 rm -rf "$root"
 echo "$out"

@@ -26,11 +26,11 @@ if [ ! -s "$out" ]; then
 		gzip) dec="gzip -dc" ;; zstd) dec="zstd -dc" ;; xz) dec="xz -dc" ;;
 		lzma) dec="xz --format=lzma -dc" ;; *) board_die "zboot compressor '$comp' unsupported" ;;
 		esac
-		tail -c +$((off + 1)) "$vmlinuz" | head -c "$size" | $dec >"$out.tmp"
+		tail -c +$((off + 1)) "$vmlinuz" | head -c "$size" | $dec >"$out.tmp.$$"
 	else
-		gzip -dc "$vmlinuz" >"$out.tmp" || board_die "$vmlinuz: neither an Image, zboot nor gzip"
+		gzip -dc "$vmlinuz" >"$out.tmp.$$" || board_die "$vmlinuz: neither an Image, zboot nor gzip"
 	fi
-	is_image "$out.tmp" || board_die "unpacked $vmlinuz is not an arm64 Image"
-	mv "$out.tmp" "$out"
+	is_image "$out.tmp.$$" || board_die "unpacked $vmlinuz is not an arm64 Image"
+	mv "$out.tmp.$$" "$out"
 fi
 echo "$out"

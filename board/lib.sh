@@ -8,10 +8,12 @@ BOARD_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 : "${TEEMED_CACHE:=/var/cache/teemed}"
 : "${BOARD_CACHE:=$TEEMED_CACHE/board}"
-# Which OP-TEE build from optee-os to run: vexpress-qemu_armv8a-virtualized
-# (NS-virtualization, the project's target) or vexpress-qemu_armv8a (plain,
-# which the stock Linux driver can talk to).
-: "${BOARD_OPTEE_FLAVOUR:=vexpress-qemu_armv8a-virtualized}"
+# Which OP-TEE build from optee-os to run: vexpress-qemu_armv8a (plain,
+# which Debian's stock optee driver can talk to: the default, so that the
+# board itself can be checked) or vexpress-qemu_armv8a-virtualized
+# (NS-virtualization, the project's target; the stock driver panics it,
+# it needs the kernel/ series' modules via BOARD_HOST_MODULES).
+: "${BOARD_OPTEE_FLAVOUR:=vexpress-qemu_armv8a}"
 
 board_log() { printf 'board: %s\n' "$*" >&2; }
 board_die() { printf 'board: error: %s\n' "$*" >&2; exit 1; }

@@ -6,8 +6,9 @@
 #   board/run.sh [COMMAND...]      one step per argument; default: the
 #                                  xtest selection in BOARD_XTEST
 # Knobs (environment):
-#   BOARD_OPTEE_FLAVOUR  vexpress-qemu_armv8a-virtualized (default) or
-#                        vexpress-qemu_armv8a
+#   BOARD_OPTEE_FLAVOUR  vexpress-qemu_armv8a (default) or
+#                        vexpress-qemu_armv8a-virtualized (needs the patched
+#                        driver in BOARD_HOST_MODULES)
 #   BOARD_XTEST          xtest arguments (default: -t regression 1001 1002 1004)
 #   BOARD_CMDS           newline-separated command list (overrides the above)
 #   BOARD_TIMEOUT        hard limit for the whole QEMU run, s (default 300)
@@ -165,6 +166,11 @@ if [ "$status" != pass ]; then
 	echo "--- last console lines:"; tail -n 15 "$out/console.log"
 	echo "--- last secure-world lines:"; tail -n 15 "$out/secure.log"
 	[ ! -s "$out/qemu.stderr" ] || { echo "--- qemu stderr:"; cat "$out/qemu.stderr"; }
+	if [ "$status" = secure-panic ] && [ -z "${BOARD_HOST_MODULES:-}" ] &&
+		[ "$BOARD_OPTEE_FLAVOUR" = vexpress-qemu_armv8a-virtualized ]; then
+		echo "note: expected with Debian's stock optee driver, which calls the NS-virtualized"
+		echo "      OP-TEE as the hypervisor (a7 = 0); see Documentation/board.md."
+	fi
 fi >&2
 case "$status" in
 pass) exit 0 ;;

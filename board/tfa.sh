@@ -37,8 +37,8 @@ if [ ! -e "$srcroot/.unpacked" ]; then
 	touch "$srcroot/.unpacked"
 fi
 
-build=$out.build
-rm -rf "$build" "$out"
+build=$out.build.$$
+rm -rf "$build"
 mkdir -p "$build"
 board_log "building TF-A $BOARD_TFA_VERSION for $BOARD_OPTEE_FLAVOUR (log: $build/make.log)"
 t0=$(board_now)
@@ -58,9 +58,10 @@ if ! nice -n 10 make -C "$src" -j2 \
 	tail -n 30 "$build/make.log" >&2
 	board_die "TF-A build failed, see $build/make.log"
 fi
-mkdir -p "$out.tmp"
-cp "$build/qemu/release/bl1.bin" "$build/qemu/release/fip.bin" "$build/make.log" "$out.tmp/"
-mv "$out.tmp" "$out"
+mkdir -p "$out.tmp.$$"
+cp "$build/qemu/release/bl1.bin" "$build/qemu/release/fip.bin" "$build/make.log" "$out.tmp.$$/"
+rm -rf "$out"
+mv "$out.tmp.$$" "$out"
 rm -rf "$build"
 board_log "TF-A built in $(board_elapsed "$t0") s"
 echo "$out"
