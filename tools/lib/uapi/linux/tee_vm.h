@@ -109,8 +109,9 @@ struct tee_ioctl_vm_xfer {
  *
  * Relocations are applied after the TO_SHADOW copies. Before any
  * FROM_SHADOW copy, the kernel restores every relocated field of the
- * shadow to the value userspace last wrote there, so a physical address
- * never reaches userspace.
+ * shadow that still holds the address it wrote to the value userspace
+ * last wrote there, so a physical address never reaches userspace; a
+ * field the TEE overwrote during the SMC keeps the TEE's value.
  */
 struct tee_ioctl_vm_reloc {
 	__u32 object;
@@ -133,7 +134,9 @@ struct tee_ioctl_vm_reloc {
  *
  * Only the function ids a guest needs are forwarded (-EPERM otherwise).
  * For CALL_WITH_ARG, CALL_WITH_RPC_ARG and RETURN_FROM_RPC, a1/a2 are zero
- * unless a TEE_VM_RELOC_A1A2 relocation sets them.
+ * unless a TEE_VM_RELOC_A1A2 relocation sets them. RETURN_FROM_RPC is
+ * refused (-ESRCH) unless a3 names a TEE thread that an earlier call of
+ * this context left suspended in an RPC.
  */
 struct tee_ioctl_vm_call {
 	__u64 regs[8];

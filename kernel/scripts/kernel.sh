@@ -1,0 +1,431 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# kernel/scripts/kernel.sh — build and check the teemed Linux 6.12 series
+# (kernel/patches/) against Debian's linux-source-6.12, cross for arm64.
+#
+#   kernel.sh versions   print the Debian versions in force
+#   kernel.sh deps       install the Debian packages the steps below need
+#   kernel.sh prepare    fetch + unpack source, image and headers debs,
+#                        modules_prepare; prints the prepared tree (cached,
+#                        keyed by the versions and the cross compiler)
+#   kernel.sh check      git am the series on a fresh copy of the prepared
+#                        tree; W=1 + sparse build of drivers/tee; checkpatch
+#                        --strict; kernel-doc; selftest build; uapi diff
+#   kernel.sh modules    patched tee.ko/optee.ko for the board; prints the
+#                        directory (cached, keyed by versions and patches)
+#   kernel.sh devtree    a tree with the series applied as commits, to work
+#                        on the series; prints its path
+#   kernel.sh export DIR regenerate kernel/patches/ from the commits on top
+#                        of the pristine commit in the git tree DIR
+#
+# Versions come from board/versions.sh (the one place for them); only if
+# that file is missing are they resolved here, with apt-cache.
+# Environment: TEEMED_CACHE (default /var/cache/teemed), KERNEL_JOBS (2).
+set -euo pipefail
+
+KERNEL_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+REPO=$(cd "$KERNEL_DIR/.." && pwd)
+KCACHE=${TEEMED_CACHE:-/var/cache/teemed}/kernel
+JOBS=${KERNEL_JOBS:-2}
+CROSS=aarch64-linux-gnu-
+# Debian's python3 first: checkpatch's spdxcheck needs python3-ply/-git.
+export PATH=/usr/bin:/bin:$PATH
+# Bump when prepare's steps change, so that old prepared trees are not used.
+PREPARE_REV=1
+# The commit every patch applies on: the pristine tree, committed by prepare.
+PRISTINE_REF=refs/tags/debian-pristine
+
+# Debian packages the kernel steps need (kernel-deps installs them).
+KERNEL_DEB_DEPS=(
+	bc bison build-essential ca-certificates cpio dwarves flex git kmod
+	libelf-dev libssl-dev perl python3 python3-git python3-ply rsync
+	sparse xz-utils
+	gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+)
+
+log() { echo "kernel: $*" >&2; }
+die() { echo "kernel: error: $*" >&2; exit 1; }
+kmake() { nice -n 10 make -s ARCH=arm64 CROSS_COMPILE=$CROSS LOCALVERSION= -j"$JOBS" "$@"; }
+
+# --- versions ---------------------------------------------------------------
+
+# Sets KERNEL_{SOURCE,IMAGE,HEADERS}_VERSION, KERNEL_RELEASE,
+# KERNEL_PKG_{SOURCE,IMAGE,HEADERS} and KERNEL_VERSIONS_FROM.
+kernel_versions() {
+	if [ -f "$REPO/board/versions.sh" ]; then
+		# shellcheck source=/dev/null
+		. "$REPO/board/versions.sh"
+		if declare -F board_versions_check >/dev/null; then
+			board_versions_check || die "board/versions.sh: inconsistent kernel versions"
+		fi
+		KERNEL_SOURCE_VERSION=$BOARD_LINUX_SOURCE_VERSION
+		KERNEL_IMAGE_VERSION=$BOARD_LINUX_IMAGE_VERSION
+		KERNEL_HEADERS_VERSION=$BOARD_LINUX_HEADERS_VERSION
+		KERNEL_RELEASE=$BOARD_KERNEL_RELEASE
+		KERNEL_PKG_SOURCE=$BOARD_PKG_LINUX_SOURCE
+		KERNEL_PKG_IMAGE=$BOARD_PKG_LINUX_IMAGE
+		KERNEL_PKG_HEADERS=$BOARD_PKG_LINUX_HEADERS
+		KERNEL_VERSIONS_FROM=board/versions.sh
+	else
+		# Fallback: the candidate linux-source-6.12, its image and headers.
+		local v suffix
+		v=$(apt-cache policy linux-source-6.12 | awk '/Candidate:/ { print $2 }')
+		[ -n "$v" ] && [ "$v" != "(none)" ] || die "no linux-source-6.12 candidate: run scripts/apt-setup.sh and apt-get update"
+		case "$v" in *~deb12*) suffix=deb12 ;; *) suffix=deb13 ;; esac
+		KERNEL_SOURCE_VERSION=$v
+		KERNEL_IMAGE_VERSION=$v
+		KERNEL_HEADERS_VERSION=$v
+		KERNEL_RELEASE=${v%%-*}+$suffix-arm64
+		KERNEL_PKG_SOURCE=linux-source-6.12
+		KERNEL_PKG_IMAGE=linux-image-$KERNEL_RELEASE-unsigned
+		KERNEL_PKG_HEADERS=linux-headers-$KERNEL_RELEASE
+		KERNEL_VERSIONS_FROM="apt-cache candidate (no board/versions.sh)"
+	fi
+	[ "$KERNEL_SOURCE_VERSION" = "$KERNEL_IMAGE_VERSION" ] &&
+		[ "$KERNEL_HEADERS_VERSION" = "$KERNEL_IMAGE_VERSION" ] ||
+		die "source, image and headers must be the same Debian upload"
+}
+
+kernel_versions_print() {
+	cat <<EOF
+kernel versions (from $KERNEL_VERSIONS_FROM):
+  release  $KERNEL_RELEASE
+  source   $KERNEL_PKG_SOURCE=$KERNEL_SOURCE_VERSION
+  image    $KERNEL_PKG_IMAGE=$KERNEL_IMAGE_VERSION
+  headers  $KERNEL_PKG_HEADERS=$KERNEL_HEADERS_VERSION
+  cross    $(${CROSS}gcc --version 2>/dev/null | head -n1 || echo "${CROSS}gcc missing")
+EOF
+}
+
+sha() { sha256sum | cut -c1-16; }
+
+# Key of a prepared tree: everything its content depends on.
+prepared_key() {
+	printf '%s\n' "$PREPARE_REV" "$KERNEL_SOURCE_VERSION" "$KERNEL_IMAGE_VERSION" \
+		"$KERNEL_HEADERS_VERSION" "$KERNEL_RELEASE" \
+		"$(${CROSS}gcc --version | head -n1)" | sha
+}
+
+series() { find "$KERNEL_DIR/patches" -name '[0-9][0-9][0-9][0-9]-*.patch' ! -name '0000-*' | sort; }
+
+# Key of a module build: the prepared tree and the patches.
+modules_key() {
+	{ prepared_key; cat $(series); } | sha
+}
+
+# --- deps -------------------------------------------------------------------
+
+cmd_deps() {
+	local missing=() p
+	for p in "${KERNEL_DEB_DEPS[@]}"; do
+		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' ||
+			missing+=("$p")
+	done
+	if [ ${#missing[@]} -eq 0 ]; then
+		log "deps: all installed"
+		return
+	fi
+	log "deps: installing ${missing[*]}"
+	[ -n "$(ls /var/lib/apt/lists/ 2>/dev/null | grep -v lock)" ] || apt-get update -q
+	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q \
+		--no-install-recommends "${missing[@]}"
+}
+
+# --- prepare ----------------------------------------------------------------
+
+# fetch_deb NAME ARCH VERSION: print the path of the .deb, downloading it
+# into the cache unless it is there (or in the board's cache).
+fetch_deb() {
+	local name=$1 arch=$2 version=$3 dir=$KCACHE/debs deb file board
+	file=${name}_${version//:/%3a}_${arch}.deb
+	deb=$dir/$file
+	mkdir -p "$dir"
+	if [ ! -s "$deb" ]; then
+		board=${TEEMED_CACHE:-/var/cache/teemed}/board/debs/$file
+		if [ -s "$board" ]; then
+			cp "$board" "$deb.tmp" && mv "$deb.tmp" "$deb"
+		else
+			log "downloading $name:$arch=$version"
+			chown _apt "$dir" 2>/dev/null || true
+			local spec=$name:$arch=$version
+			[ "$arch" = all ] && spec=$name=$version
+			(cd "$dir" && apt-get download -q "$spec" >/dev/null) || {
+				apt-cache madison "$name" >&2 || true
+				die "cannot download $spec: gone from the mirror? (versions above; see board/versions.sh)"
+			}
+		fi
+	fi
+	[ -s "$deb" ] || die "no $deb"
+	echo "$deb"
+}
+
+cmd_prepare() {
+	local key dir tmp src img hdr kver
+	key=$(prepared_key)
+	dir=$KCACHE/prepared-$KERNEL_RELEASE-$key
+	if [ -e "$dir/.done" ]; then
+		echo "$dir/linux"
+		return
+	fi
+	kernel_versions_print >&2
+	src=$(fetch_deb "$KERNEL_PKG_SOURCE" all "$KERNEL_SOURCE_VERSION")
+	img=$(fetch_deb "$KERNEL_PKG_IMAGE" arm64 "$KERNEL_IMAGE_VERSION")
+	hdr=$(fetch_deb "$KERNEL_PKG_HEADERS" arm64 "$KERNEL_HEADERS_VERSION")
+
+	tmp=$dir.tmp.$$
+	rm -rf "$dir" "$tmp"
+	mkdir -p "$tmp/deb"
+	log "prepare: unpacking $(basename "$src")"
+	dpkg-deb --fsys-tarfile "$src" | tar -xO ./usr/src/linux-source-6.12.tar.xz |
+		nice -n 10 xz -dc -T"$JOBS" | tar -x -C "$tmp"
+	mv "$tmp/linux-source-6.12" "$tmp/linux"
+	dpkg-deb --fsys-tarfile "$img" | tar -x -C "$tmp/deb" "./boot/config-$KERNEL_RELEASE"
+	dpkg-deb --fsys-tarfile "$hdr" | tar -x -C "$tmp/deb" \
+		"./usr/src/linux-headers-$KERNEL_RELEASE/Module.symvers"
+
+	log "prepare: committing the pristine tree"
+	# Debian's .gitignore ignores the top level: add with -f, and give the
+	# series a fixed base to apply on.
+	(cd "$tmp/linux" &&
+		git init -q &&
+		git add -f -A . &&
+		git -c user.name=teemed -c user.email=teemed@localhost \
+			commit -q -m "Debian $KERNEL_PKG_SOURCE $KERNEL_SOURCE_VERSION" &&
+		git tag debian-pristine)
+
+	log "prepare: olddefconfig modules_prepare headers"
+	cp "$tmp/deb/boot/config-$KERNEL_RELEASE" "$tmp/linux/.config"
+	cp "$tmp/deb/usr/src/linux-headers-$KERNEL_RELEASE/Module.symvers" "$tmp/linux/"
+	# The Debian suffix of the release, so that vermagic matches Debian's.
+	kver=$(make -s -C "$tmp/linux" kernelversion)
+	case "$KERNEL_RELEASE" in
+	"$kver"*) echo "${KERNEL_RELEASE#"$kver"}" >"$tmp/linux/localversion" ;;
+	*) die "release $KERNEL_RELEASE does not start with the source's $kver" ;;
+	esac
+	(cd "$tmp/linux" && kmake olddefconfig modules_prepare headers >/dev/null)
+	[ "$(cat "$tmp/linux/include/config/kernel.release")" = "$KERNEL_RELEASE" ] ||
+		die "kernel.release is $(cat "$tmp/linux/include/config/kernel.release"), not $KERNEL_RELEASE"
+	kernel_versions_print >"$tmp/versions.txt"
+	rm -rf "$tmp/deb"
+	touch "$tmp/.done"
+	mv "$tmp" "$dir"
+	echo "$dir/linux"
+}
+
+# --- applying the series ------------------------------------------------------
+
+# fresh_tree DEST: a copy of the prepared tree with the series applied by
+# git am, one commit per patch on top of the debian-pristine tag.
+fresh_tree() {
+	local dest=$1 prepared
+	prepared=$(cmd_prepare)
+	rm -rf "$dest"
+	mkdir -p "$(dirname "$dest")"
+	cp -a "$prepared" "$dest"
+	(cd "$dest" &&
+		git -c user.name=teemed -c user.email=teemed@localhost am -q $(series)) ||
+		die "the series does not apply with git am on $KERNEL_PKG_SOURCE $KERNEL_SOURCE_VERSION"
+}
+
+# --- check ------------------------------------------------------------------
+
+PASSED=0
+FAILED=0
+step() {
+	local name=$1 t0=$SECONDS
+	shift
+	log "check: $name ..."
+	if "$@"; then
+		PASSED=$((PASSED + 1))
+		log "check: $name: ok ($((SECONDS - t0)) s)"
+	else
+		FAILED=$((FAILED + 1))
+		log "check: $name: FAILED ($((SECONDS - t0)) s)"
+	fi
+}
+
+# Files the series touches, relative to the tree.
+touched() { git -C "$TREE" diff --name-only "$PRISTINE_REF" HEAD -- "$@"; }
+
+check_build() {
+	local log=$WORK/build-tee.log touched_re
+	(cd "$TREE" && kmake M=drivers/tee W=1 C=1 modules) >"$log" 2>&1 || {
+		tail -n 30 "$log" >&2
+		return 1
+	}
+	# Only files of the series: Debian's tree is clean today, but an
+	# unrelated warning of a future upload should not fail us.
+	touched_re=$(touched | sed 's/[.]/\\./g' | paste -sd'|')
+	if grep -E ': (warning|error):' "$log" | grep -E "($touched_re)" >&2; then
+		log "W=1/sparse warnings in files of the series (above; full log $log)"
+		return 1
+	fi
+	if grep -E ': (warning|error):' "$log" >&2; then
+		log "(warnings above are in files the series does not touch)"
+	fi
+	[ -f "$TREE/drivers/tee/tee.ko" ] && [ -f "$TREE/drivers/tee/optee/optee.ko" ]
+}
+
+check_checkpatch() {
+	local p out bad=0 f
+	for p in $(series); do
+		# FILE_PATH_CHANGES only asks whether MAINTAINERS covers new
+		# files: the loop below answers that for real.
+		out=$(cd "$TREE" && scripts/checkpatch.pl --strict \
+			--ignore FILE_PATH_CHANGES "$p" 2>&1) || true
+		if ! grep -q '^total: 0 errors, 0 warnings, 0 checks' <<<"$out" ||
+			grep -q 'Traceback' <<<"$out"; then
+			echo "$out" >&2
+			bad=1
+		fi
+	done
+	for f in $(git -C "$TREE" diff --name-only --diff-filter=A "$PRISTINE_REF" HEAD); do
+		if ! (cd "$TREE" && scripts/get_maintainer.pl --no-git --no-git-fallback \
+			--no-rolestats --nol -f "$f" 2>/dev/null | grep -v torvalds | grep -q "@"); then
+			echo "new file $f has no MAINTAINERS entry" >&2
+			bad=1
+		fi
+	done
+	return $bad
+}
+
+# New kernel-doc warnings only: Debian's files have some of their own.
+check_kerneldoc() {
+	local f new old bad=0
+	for f in $(touched '*.c' '*.h' | grep -v '^tools/'); do
+		new=$(cd "$TREE" && scripts/kernel-doc -none -Wall "$f" 2>&1 |
+			sed -E 's/^[^:]+:[0-9]+: //' | sort)
+		old=$(cd "$TREE" && git show "$PRISTINE_REF:$f" 2>/dev/null >"$WORK/old.kdoc" &&
+			scripts/kernel-doc -none -Wall "$WORK/old.kdoc" 2>&1 |
+			sed -E 's/^[^:]+:[0-9]+: //' | sort || true)
+		if comm -13 <(echo "$old") <(echo "$new") | grep . >"$WORK/kdoc.diff"; then
+			echo "$f:" >&2
+			cat "$WORK/kdoc.diff" >&2
+			bad=1
+		fi
+	done
+	# Every function the series adds has kernel-doc.
+	(cd "$TREE" && "$KERNEL_DIR/scripts/kdoc_new_functions.py" . "$PRISTINE_REF" \
+		$(touched 'drivers/*.c' 'drivers/*.h' 'include/*.h')) || bad=1
+	return $bad
+}
+
+check_selftest() {
+	local log=$WORK/selftest.log out=$WORK/selftests
+	(cd "$TREE" && nice -n 10 make -C tools/testing/selftests/kvm ARCH=arm64 \
+		CROSS_COMPILE=$CROSS LDFLAGS=-static OUTPUT="$out" -j"$JOBS" \
+		"$out/aarch64/smccc_filter") >"$log" 2>&1 || {
+		tail -n 30 "$log" >&2
+		return 1
+	}
+	if grep -E 'smccc_filter.*(warning|error):' "$log" >&2; then
+		return 1
+	fi
+	file "$out/aarch64/smccc_filter" | grep -q 'ARM aarch64.*statically linked'
+}
+
+check_uapi() {
+	/usr/bin/python3 "$KERNEL_DIR/scripts/uapi_diff.py" \
+		"$REPO/tools/lib/uapi/linux/tee_vm.h" "$TREE/include/uapi/linux/tee.h"
+}
+
+# Keep the modules a passing check built: `kernel-modules` then needs no
+# second build.
+store_modules() {
+	local dest=$1 tmp
+	tmp=$dest.tmp.$$
+	rm -rf "$tmp"
+	mkdir -p "$tmp"
+	cp "$TREE/drivers/tee/tee.ko" "$TREE/drivers/tee/optee/optee.ko" "$tmp/"
+	# Debian ships its modules without debug info; so does the board.
+	${CROSS}strip --strip-debug "$tmp"/*.ko
+	[ -f "$WORK/selftests/aarch64/smccc_filter" ] &&
+		cp "$WORK/selftests/aarch64/smccc_filter" "$tmp/"
+	kernel_versions_print >"$tmp/versions.txt"
+	(cd "$TREE" && git log --oneline "$PRISTINE_REF..HEAD") >"$tmp/series.txt"
+	(cd "$tmp" && sha256sum ./*.ko >SHA256SUMS)
+	rm -rf "$dest"
+	mv "$tmp" "$dest"
+}
+
+cmd_check() {
+	local t0=$SECONDS
+	WORK=$KCACHE/check
+	TREE=$WORK/linux
+	kernel_versions_print >&2
+	step "prepare (cached)" cmd_prepare >/dev/null
+	step "git am the series on a fresh copy" fresh_tree "$TREE"
+	[ -d "$TREE/.git" ] && [ "$FAILED" -eq 0 ] || {
+		echo "kernel-check: $PASSED passed, $FAILED failed"
+		return 1
+	}
+	step "drivers/tee W=1 C=1 (sparse) build" check_build
+	step "checkpatch --strict" check_checkpatch
+	step "kernel-doc" check_kerneldoc
+	step "KVM selftest smccc_filter (arm64, static)" check_selftest
+	step "uapi: tools/lib/uapi/linux/tee_vm.h matches tee.h" check_uapi
+	if [ "$FAILED" -eq 0 ]; then
+		store_modules "$KCACHE/modules-$KERNEL_RELEASE-$(modules_key)"
+	fi
+	log "check: done in $((SECONDS - t0)) s"
+	echo "kernel-check: $PASSED passed, $FAILED failed"
+	[ "$FAILED" -eq 0 ]
+}
+
+# --- modules ------------------------------------------------------------------
+
+cmd_modules() {
+	local dest
+	dest=$KCACHE/modules-$KERNEL_RELEASE-$(modules_key)
+	if [ ! -f "$dest/SHA256SUMS" ]; then
+		WORK=$KCACHE/modules-work
+		TREE=$WORK/linux
+		fresh_tree "$TREE"
+		log "modules: building drivers/tee"
+		(cd "$TREE" && kmake M=drivers/tee modules) >"$WORK/build.log" 2>&1 || {
+			tail -n 30 "$WORK/build.log" >&2
+			die "drivers/tee does not build"
+		}
+		store_modules "$dest"
+		rm -rf "$WORK"
+	fi
+	echo "$dest"
+}
+
+# --- working on the series ----------------------------------------------------
+
+cmd_devtree() {
+	local dest=$KCACHE/devtree/linux
+	[ ! -e "$dest" ] || die "$dest exists: export it (kernel.sh export $dest) or remove it"
+	fresh_tree "$dest"
+	echo "$dest"
+}
+
+cmd_export() {
+	local tree=${1:?usage: kernel.sh export GIT_TREE} out=$KERNEL_DIR/patches
+	git -C "$tree" rev-parse -q --verify "$PRISTINE_REF" >/dev/null ||
+		die "$tree has no $PRISTINE_REF tag (the pristine commit)"
+	rm -f "$out"/*.patch
+	# The cover letter's subject and text come from kernel/cover-letter.txt.
+	git -C "$tree" -c branch."$(git -C "$tree" symbolic-ref --short HEAD)".description="$(cat "$KERNEL_DIR/cover-letter.txt")" \
+		format-patch -q --zero-commit --cover-letter --cover-from-description=subject \
+		-o "$out" "$PRISTINE_REF..HEAD"
+	ls "$out"
+}
+
+main() {
+	local cmd=${1:-}
+	[ $# -gt 0 ] && shift
+	case "$cmd" in
+	deps) cmd_deps ;;
+	versions) kernel_versions && kernel_versions_print ;;
+	prepare) kernel_versions && cmd_prepare ;;
+	check) kernel_versions && cmd_check ;;
+	modules) kernel_versions && cmd_modules ;;
+	devtree) kernel_versions && cmd_devtree ;;
+	export) cmd_export "$@" ;;
+	*) sed -n '3,20p' "${BASH_SOURCE[0]}" >&2; exit 2 ;;
+	esac
+}
+
+main "$@"
