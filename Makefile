@@ -9,6 +9,9 @@
 # Build trees live in build/ (git-ignored); big third-party builds are cached
 # outside the repository, under $(TEEMED_CACHE).
 
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+
 TEEMED_CACHE ?= /var/cache/teemed
 export TEEMED_CACHE
 
@@ -20,7 +23,7 @@ CMAKE_FLAGS ?=
 ASAN_RT := $(shell gcc -print-file-name=libasan.so)
 STDCXX_RT := $(shell gcc -print-file-name=libstdc++.so)
 
-.PHONY: all deps build arm64 run check check-asan check-tsan check-py check-cpp clean \
+.PHONY: all deps build arm64 fuzz run check check-asan check-tsan check-py check-cpp clean \
 	kernel-check e2e-smoke e2e-full fuzz bench
 
 all: build
@@ -38,6 +41,10 @@ $(BUILD)/asan/Makefile:
 $(BUILD)/tsan/Makefile:
 	cmake -S tools -B $(BUILD)/tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTEEMED_TSAN=ON \
 		-DTEEMED_PYTHON=OFF $(CMAKE_FLAGS)
+
+$(BUILD)/fuzz/Makefile:
+	CC=clang CXX=clang++ cmake -S tools -B $(BUILD)/fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DTEEMED_FUZZ=ON -DTEEMED_PYTHON=OFF -DTEEMED_TESTS=OFF $(CMAKE_FLAGS)
 
 $(BUILD)/arm64/Makefile:
 	cmake -S tools -B $(BUILD)/arm64 -DCMAKE_BUILD_TYPE=RelWithDebInfo \
@@ -81,6 +88,17 @@ include board/board.mk
 e2e-smoke e2e-full:
 	@echo "$@: the guest end-to-end run is not wired yet (issue 4); board-boot-host boots the host" >&2
 	@exit 1
-fuzz bench:
+# Fuzz each harness for FUZZ_SECONDS, starting from the committed seeds;
+# the growing corpus is kept outside the repository.
+FUZZ_SECONDS ?= 60
+FUZZ_CORPUS ?= $(TEEMED_CACHE)/fuzz/corpus
+fuzz: $(BUILD)/fuzz/Makefile
+	nice $(MAKE) -C $(BUILD)/fuzz -j$(JOBS) fuzz_smc
+	mkdir -p $(FUZZ_CORPUS)/smc
+	cd $(BUILD)/fuzz && ./fuzz_smc -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		-print_final_stats=1 $(FUZZ_CORPUS)/smc $(abspath tests/fuzz/seeds) 2>&1 | \
+		grep -E "DONE|^Done|^stat::|^==|SUMMARY|invariant"
+
+bench:
 	@echo "$@: not implemented yet (issue 6)" >&2
 	@exit 1
