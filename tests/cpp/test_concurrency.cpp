@@ -97,6 +97,7 @@ public:
 	std::mutex m;
 	std::condition_variable cv;
 	bool hold = false, parked = false;
+	uint64_t gate_fid = kReturnFromRpc; // which SMC parks
 
 private:
 	struct Ctx : BackendContext {
@@ -112,7 +113,7 @@ private:
 		void shutdown() override { in->shutdown(); }
 		Result<SmcRegs> call(const CallRequest &req) override
 		{
-			if (req.regs[0] == kReturnFromRpc) {
+			if (req.regs[0] == g.gate_fid) {
 				std::unique_lock l(g.m);
 				if (g.hold) {
 					g.parked = true;
@@ -166,6 +167,49 @@ TEST(Concurrency, SecondVcpuResumingSameThreadGetsEresume)
 	EXPECT_EQ(out[0], kReturnOk);
 	g.vm().close();
 	EXPECT_EQ(inner.optee().suspended_threads(), 0u);
+}
+
+// Two vCPUs register SHM under one cookie at once: the first holds the
+// cookie reserved from its check until OP-TEE answers, so the second is
+// refused while the first is inside OP-TEE.
+TEST(Concurrency, SameCookieRegisteredTwiceAtOnce)
+{
+	model::ModelBackend inner;
+	GateBackend be(inner);
+	Guest g(be);
+	std::vector<uint64_t> owned;
+	const uint64_t b1 = g.buffer(std::vector<std::byte>(100), 0, owned);
+	const uint64_t b2 = g.buffer(std::vector<std::byte>(100), 0, owned);
+	auto reg = [&](uint64_t buf) {
+		return Guest::msg(kCmdRegisterShm, {{kAttrTmemOutput | kAttrNoncontig, buf, 100, 0x77}});
+	};
+	{
+		std::lock_guard l(be.m);
+		be.gate_fid = kCallWithArg;
+		be.hold = true;
+	}
+	auto a1 = reg(b1);
+	uint64_t r1 = 0;
+	std::thread vcpu0([&] { r1 = g.call(a1); });
+	{
+		std::unique_lock l(be.m);
+		be.cv.wait(l, [&] { return be.parked; });
+		be.gate_fid = 0; // let the second one through the gate
+	}
+	auto a2 = reg(b2);
+	EXPECT_EQ(g.call(a2), kReturnOk);
+	EXPECT_EQ(Guest::header(a2).ret, kTeecErrorBadParameters);
+	{
+		std::lock_guard l(be.m);
+		be.hold = false;
+	}
+	be.cv.notify_all();
+	vcpu0.join();
+	EXPECT_EQ(r1, kReturnOk);
+	EXPECT_EQ(Guest::header(a1).ret, kTeecSuccess);
+	EXPECT_EQ(g.vm().stats().shm_buffers, 1u);
+	EXPECT_EQ(inner.optee().registered_shm(g.vm().client_id()), 1u);
+	g.vm().close();
 }
 
 } // namespace

@@ -254,7 +254,7 @@ void VmState::build_rpc_reply(Call &c, const SmcRegs *guest, SmcRegs &regs,
 		} else {
 			{
 				std::lock_guard g(lock_);
-				if (cookie_in_use(p.c) || shm_.size() >= limits_.max_buffers_per_vm)
+				if (cookie_in_use(p.c) || buffers_in_use() >= limits_.max_buffers_per_vm)
 					err = kTeecErrorOutOfMemory;
 			}
 			if (!err) {

@@ -61,12 +61,7 @@ bool VmState::cookie_in_use(uint64_t cookie) const
 {
 	// Caller holds lock_. One namespace for every cookie a VM gives
 	// OP-TEE, so that no cookie can ever name two buffers.
-	if (shm_.count(cookie) || rpc_bufs_.count(cookie))
-		return true;
-	for (const auto &c : calls_)
-		if (c.reg && c.reg_cookie == cookie)
-			return true;
-	return false;
+	return shm_.count(cookie) || rpc_bufs_.count(cookie) || pending_reg_.count(cookie);
 }
 
 } // namespace teemed

@@ -166,11 +166,16 @@ uint32_t VmState::translate_params(Call &c, std::vector<MsgParam> &out, std::vec
 			return kTeecErrorBadParameters; // contiguous = reserved SHM: none
 		const bool reg = c.hdr.cmd == kCmdRegisterShm;
 		if (reg) {
+			// Reserve the cookie now: another vCPU registering the
+			// same one meanwhile must see it taken.
 			std::lock_guard g(lock_);
-			if (c.reg || cookie_in_use(p.c))
+			if (c.reg_pending || cookie_in_use(p.c))
 				return kTeecErrorBadParameters;
-			if (shm_.size() >= limits_.max_buffers_per_vm)
+			if (buffers_in_use() >= limits_.max_buffers_per_vm)
 				return kTeecErrorOutOfMemory;
+			pending_reg_.insert(p.c);
+			c.reg_pending = true;
+			c.reg_cookie = p.c;
 		}
 		auto pin = pin_noncontig(p.a, p.b);
 		if (!pin)
@@ -182,7 +187,6 @@ uint32_t VmState::translate_params(Call &c, std::vector<MsgParam> &out, std::vec
 		if (reg) {
 			std::lock_guard g(lock_);
 			c.reg = std::move(*pin);
-			c.reg_cookie = p.c;
 		} else {
 			c.temp.push_back(std::move(*pin));
 		}
@@ -287,6 +291,8 @@ void VmState::complete(Call &c, const SmcRegs &out)
 	if (c.hdr.cmd == kCmdRegisterShm && c.reg && hdr.ret == kTeecSuccess) {
 		shm_.emplace(c.reg_cookie, ShmBuf{std::move(*c.reg), false});
 		c.reg.reset();
+		pending_reg_.erase(c.reg_cookie);
+		c.reg_pending = false;
 	}
 	if (c.hdr.cmd == kCmdUnregisterShm && hdr.ret == kTeecSuccess)
 		shm_.erase(c.unreg_cookie);

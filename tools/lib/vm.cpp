@@ -217,6 +217,8 @@ void VmState::erase_call(std::list<Call>::iterator it)
 	// Caller holds lock_.
 	if (it->suspended)
 		threads_.erase(it->thread);
+	if (it->reg_pending)
+		pending_reg_.erase(it->reg_cookie);
 	calls_.erase(it);
 	st_.live_calls = uint32_t(calls_.size());
 }

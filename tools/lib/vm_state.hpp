@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include "teemed/backend.hpp"
@@ -130,6 +131,7 @@ struct Call {
 	std::vector<PinnedBuffer> temp; // TMEM buffers, freed at completion
 	std::optional<PinnedBuffer> reg; // REGISTER_SHM, kept on success
 	uint64_t reg_cookie = 0;
+	bool reg_pending = false; // reg_cookie is reserved in pending_reg_
 	uint64_t unreg_cookie = 0;
 
 	// While suspended in an RPC:
@@ -182,6 +184,7 @@ private:
 	// shm.cpp
 	Result<PinnedBuffer> pin_noncontig(uint64_t buf_ptr, uint64_t size);
 	bool cookie_in_use(uint64_t cookie) const;
+	size_t buffers_in_use() const { return shm_.size() + pending_reg_.size(); }
 	// rpc.cpp
 	SmcRegs resume(const SmcRegs &in);
 	// Drive a call from OP-TEE's answer `out` until it completes or an
@@ -225,6 +228,7 @@ private:
 	std::map<uint32_t, std::list<Call>::iterator> threads_; // suspended, by OP-TEE thread
 	std::map<uint64_t, ShmBuf> shm_;                   // by cookie
 	std::map<uint64_t, RpcArgBuf> rpc_bufs_;           // by cookie
+	std::set<uint64_t> pending_reg_;                   // REGISTER_SHM in flight
 	VmStats st_;                                       // counters under lock_
 };
 

@@ -1,0 +1,53 @@
+#!/usr/bin/env python3
+"""Per-side xtest summary of an e2e console log: lines prefixed "guest| "
+are the guest's, the others the host's. Exit 1 if any side failed or ran
+no test case."""
+
+import re
+import sys
+
+CASES = re.compile(r"(\d+) test cases? of which (\d+) failed")
+SUBTESTS = re.compile(r"(\d+) subtests? of which (\d+) failed")
+STEP_END = re.compile(r"TEEMED-STEP \d+ END rc=(\d+) secs=([\d.]+)")
+
+
+def main(path):
+    sides = {"host": {"cases": [], "sub": [], "secs": 0.0},
+             "guest": {"cases": [], "sub": [], "secs": 0.0}}
+    failed_tests = {"host": [], "guest": []}
+    with open(path, errors="replace") as f:
+        for line in f:
+            line = line.rstrip("\r\n")
+            side = "host"
+            if line.startswith("guest| "):
+                side, line = "guest", line[len("guest| "):]
+            m = CASES.search(line)
+            if m:
+                sides[side]["cases"].append((int(m[1]), int(m[2])))
+            m = SUBTESTS.search(line)
+            if m:
+                sides[side]["sub"].append((int(m[1]), int(m[2])))
+            m = STEP_END.search(line)
+            if m and side == "guest":
+                sides["guest"]["secs"] += float(m[2])
+            if re.match(r"^\s*regression_\d+ FAILED", line) or " FAILED first error" in line:
+                failed_tests[side].append(line.strip())
+    ok = True
+    for side, s in sides.items():
+        runs = len(s["cases"])
+        cases = sum(c for c, _ in s["cases"])
+        cfail = sum(f for _, f in s["cases"])
+        sub = sum(c for c, _ in s["sub"])
+        sfail = sum(f for _, f in s["sub"])
+        state = "PASS" if runs and not cfail and not sfail else "FAIL"
+        ok &= state == "PASS"
+        print(f"e2e {side:5}: {state} xtest runs={runs} cases={cases} failed={cfail} "
+              f"subtests={sub} failed={sfail}"
+              + (f" guest-xtest-secs={s['secs']:.1f}" if side == "guest" else ""))
+        for t in failed_tests[side][:20]:
+            print(f"    {side}: {t}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))

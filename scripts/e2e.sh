@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# End to end on the emulated board: TF-A + Debian's NS-virtualized OP-TEE +
+# the host kernel with the patched tee/optee modules (kernel/) + the
+# reference VMM running a KVM guest whose unmodified OP-TEE driver reaches
+# OP-TEE through libteemed. Runs xtest on the host, then in the guest(s),
+# and prints a per-side summary. Exit 0 only if every side passed.
+#
+#   scripts/e2e.sh smoke|full|drills
+#
+# Knobs: E2E_HOST_XTEST, E2E_GUEST_XTEST (xtest arguments), E2E_GUESTS
+# (guests run one after another), E2E_TIMEOUT (s, whole QEMU run),
+# E2E_GUEST_MEM (MiB), BOARD_* (see board/run.sh).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+mode=${1:-smoke}
+cache=${TEEMED_CACHE:-/var/cache/teemed}
+
+case "$mode" in
+smoke)
+	# Sessions, shared memory registration, RPC memory allocation, the
+	# supplicant (TA loading, secure storage), in both worlds.
+	: "${E2E_HOST_XTEST:=-t regression 1001 1002 1004 4001}"
+	: "${E2E_GUEST_XTEST:=-t regression 1001 1002 1003 1004 1005 1006 1007 1008 1009 1010 1013 1016 1019 4001 6001 6002 6003 6004 6005}"
+	: "${E2E_TIMEOUT:=2400}"
+	;;
+full)
+	: "${E2E_HOST_XTEST:=-t regression}"
+	: "${E2E_GUEST_XTEST:=-t regression}"
+	: "${E2E_TIMEOUT:=5400}"
+	;;
+*)
+	echo "usage: $0 smoke|full" >&2
+	exit 2
+	;;
+esac
+: "${E2E_GUESTS:=1}"
+: "${E2E_GUEST_MEM:=512}"
+
+echo "== e2e $mode: building the arm64 VMM, the patched modules, the guest image"
+make -C "$top" --no-print-directory arm64 >/dev/null
+modules=$(make -C "$top" --no-print-directory -s kernel-modules | tail -n1)
+[ -d "$modules" ] || { echo "e2e: kernel-modules gave no directory" >&2; exit 1; }
+# The guest boots the same Debian kernel and a stock initramfs: Debian's own
+# tee/optee modules, tee-supplicant, xtest and its TAs.
+eval "$(env -u BOARD_HOST_MODULES -u BOARD_HOST_EXTRA BOARD_OPTEE_FLAVOUR=vexpress-qemu_armv8a \
+	bash "$top/board/build.sh" 2>/dev/null | grep -E '^BOARD_(KERNEL|INITRD)=')"
+guest_kernel=$BOARD_KERNEL
+guest_initrd=$BOARD_INITRD
+
+extra=$(mktemp -d "${TMPDIR:-/tmp}/teemed-e2e.XXXXXX")
+trap 'rm -rf "$extra"' EXIT
+mkdir -p "$extra/usr/bin" "$extra/guest"
+cp "$top/build/arm64/teemed-vmm" "$extra/usr/bin/"
+cp "$guest_kernel" "$extra/guest/Image"
+cp "$guest_initrd" "$extra/guest/initrd"
+
+guest_cmds=$(printf 'xtest %s\n' "$E2E_GUEST_XTEST" | base64 -w0)
+guest_run="teemed-vmm --kernel /guest/Image --initrd /guest/initrd --mem $E2E_GUEST_MEM --cpus 1 --cmdline 'console=ttyS0 quiet panic=-1 teemed_cmds=$guest_cmds' 2>&1 | sed 's/^/guest| /'"
+cmds="xtest $E2E_HOST_XTEST"
+for i in $(seq 1 "$E2E_GUESTS"); do
+	cmds+=$'\n'"set -o pipefail; $guest_run"
+done
+cmds+=$'\n'"cat /sys/kernel/debug/tee_vm/* 2>/dev/null; true"
+
+out=${BOARD_OUT:-$cache/out/e2e-$mode-$(date +%Y%m%d-%H%M%S)}
+set +e
+BOARD_OPTEE_FLAVOUR=vexpress-qemu_armv8a-virtualized BOARD_HOST_MODULES="$modules" \
+	BOARD_HOST_EXTRA="$extra" BOARD_TIMEOUT="$E2E_TIMEOUT" BOARD_OUT="$out" \
+	BOARD_CMDS="$cmds" bash "$top/board/run.sh"
+rc=$?
+set -e
+python3 "$here/e2e-summary.py" "$out/console.log" || rc=1
+exit $rc
