@@ -23,7 +23,7 @@ CMAKE_FLAGS ?=
 ASAN_RT := $(shell gcc -print-file-name=libasan.so)
 STDCXX_RT := $(shell gcc -print-file-name=libstdc++.so)
 
-.PHONY: all deps build arm64 fuzz run check check-asan check-tsan check-py check-cpp clean \
+.PHONY: all deps build arm64 fuzz bench run check check-asan check-tsan check-py check-cpp clean \
 	kernel-check e2e-smoke e2e-full fuzz bench
 
 all: build
@@ -99,6 +99,12 @@ fuzz: $(BUILD)/fuzz/Makefile
 		-print_final_stats=1 $(FUZZ_CORPUS)/smc $(abspath tests/fuzz/seeds) 2>&1 | \
 		grep -E "DONE|^Done|^stat::|^==|SUMMARY|invariant"
 
-bench:
-	@echo "$@: not implemented yet (issue 6)" >&2
-	@exit 1
+# Benchmarks (Google Benchmark + callgrind), regenerating
+# Documentation/benchmarks.md. Numbers for notes, never assertions.
+$(BUILD)/bench/Makefile:
+	cmake -S tools -B $(BUILD)/bench -DCMAKE_BUILD_TYPE=Release -DTEEMED_BENCH=ON \
+		-DTEEMED_PYTHON=OFF -DTEEMED_TESTS=OFF $(CMAKE_FLAGS)
+
+bench: $(BUILD)/bench/Makefile
+	nice $(MAKE) -C $(BUILD)/bench -j$(JOBS) teemed_bench teemed_cost
+	$(PYTHON) scripts/bench-table.py $(BUILD)/bench Documentation/benchmarks.md

@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// A backend whose yielding calls stop at one FOREIGN_INTR RPC (a new
+// "thread" each) and complete on RETURN_FROM_RPC: with it a VM can hold
+// any number of calls in flight, to see that lookups stay flat.
+#pragma once
+
+#include "null_backend.hpp"
+
+namespace teemed::bench {
+
+class RpcContext : public NullContext {
+public:
+	Result<SmcRegs> call(const CallRequest &req) override
+	{
+		SmcRegs out{};
+		if (req.regs[0] == abi::kCallWithArg || req.regs[0] == abi::kCallWithRpcArg) {
+			out[0] = abi::rpc_val(abi::kRpcFuncForeignIntr);
+			out[3] = next_thread_++;
+			return out;
+		}
+		out[0] = abi::kReturnOk;
+		return out;
+	}
+
+private:
+	uint32_t next_thread_ = 0;
+};
+
+class RpcBackend : public Backend {
+public:
+	Result<std::unique_ptr<BackendContext>> create_vm() override
+	{
+		return std::unique_ptr<BackendContext>(new RpcContext);
+	}
+};
+
+} // namespace teemed::bench
