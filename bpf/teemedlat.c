@@ -1,0 +1,602 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * teemedlat: per-VM latency of every SMC a guest makes to OP-TEE through
+ * libteemed, per function id, split by stage: VMM mediation, host driver
+ * plus secure world, secure world alone (kernel tracepoints), and the
+ * guest's whole exit (KVM tracepoints).
+ */
+#include <argp.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "teemedlat.h"
+#include "teemedlat.skel.h"
+#include "optee_fids.h"
+#include "trace_helpers.h"
+
+#define PIN_DIR TEEMED_PIN_ROOT "/teemedlat"
+
+static struct env {
+	int pid;
+	long client;
+	const char *binary;
+	int interval;
+	int duration;
+	bool events;
+	bool table;
+	bool json;
+	bool kvm;
+	bool kernel;
+	bool pin;
+	bool verbose;
+	unsigned int stages; /* bit per stage shown */
+	const char *pin_dir;
+	unsigned long long unit_div;
+	const char *unit;
+} env = {
+	.client = -1,
+	.kvm = true,
+	.kernel = true,
+	.pin = true,
+	.stages = (1u << NR_STAGES) - 1,
+	.pin_dir = PIN_DIR,
+	.unit_div = 1000,
+	.unit = "usecs",
+};
+
+static const char *const stage_names[NR_STAGES] = {
+	[STAGE_TOTAL] = "total",
+	[STAGE_VMM] = "vmm",
+	[STAGE_BACKEND] = "backend",
+	[STAGE_SECURE] = "secure",
+	[STAGE_GUEST] = "guest",
+};
+
+static const char *const pinned_maps[] = { "calls", "backend", "hists", NULL };
+
+const char *argp_program_version = "teemedlat 0.1";
+const char argp_program_doc[] =
+"Latency of the SMCs guests make to OP-TEE through libteemed, per VM and\n"
+"function id, as log2 histograms per stage:\n"
+"  total    the library, smc_entry to smc_exit\n"
+"  vmm      total minus backend: the mediation in the VMM\n"
+"  backend  the host TEE driver plus the secure world\n"
+"  secure   the secure world alone (tee_vm tracepoints, patched kernel)\n"
+"  guest    the vCPU's exit to re-entry around the SMC (KVM tracepoints)\n"
+"\n"
+"USAGE: teemedlat [-p PID] [-b BINARY] [-c CLIENT] [-i SEC] [-d SEC] [-e] [-T]\n"
+"\n"
+"EXAMPLES:\n"
+"    teemedlat -p 1234            # the VMM of pid 1234; Ctrl-C prints\n"
+"    teemedlat -p 1234 -i 5       # print and clear every 5 seconds\n"
+"    teemedlat -p 1234 -c 3 -e    # every SMC of VM (client id) 3\n"
+"    teemedlat -b /usr/lib/libteemed.so -T -n  # every VMM using it; table, ns\n"
+"    teemedlat -p 1234 -s total,backend -m     # two stages, milliseconds\n"
+"    teemedlat -p 1234 -d 10 -j   # 10 seconds, JSON\n"
+"\n"
+"While it runs its maps are pinned under " PIN_DIR ":\n"
+"    bpftool map dump pinned " PIN_DIR "/calls\n";
+
+static const struct argp_option opts[] = {
+	{ "pid", 'p', "PID", 0, "Trace this VMM process only", 0 },
+	{ "binary", 'b', "PATH", 0, "Binary or library with the teemed probes "
+	  "(default: the libteemed mapped by PID, else its executable)", 0 },
+	{ "client", 'c', "ID", 0, "Trace this VM (OP-TEE client id) only", 0 },
+	{ "interval", 'i', "SEC", 0, "Print and clear every SEC seconds", 0 },
+	{ "duration", 'd', "SEC", 0, "Stop after SEC seconds", 0 },
+	{ "events", 'e', NULL, 0, "Per-event mode: one line per SMC", 0 },
+	{ "table", 'T', NULL, 0, "Summary table only, no histograms", 0 },
+	{ "stages", 's', "LIST", 0, "Histograms of these stages only "
+	  "(total,vmm,backend,secure,guest)", 0 },
+	{ "milliseconds", 'm', NULL, 0, "Millisecond histograms", 0 },
+	{ "nanoseconds", 'n', NULL, 0, "Nanosecond histograms", 0 },
+	{ "json", 'j', NULL, 0, "JSON output, one document per interval", 0 },
+	{ "no-kvm", 'K', NULL, 0, "Do not attach to KVM's tracepoints", 0 },
+	{ "no-kernel", 'k', NULL, 0, "Do not attach to the tee_vm tracepoints", 0 },
+	{ "pin-dir", 'P', "DIR", 0, "Pin the maps here (default " PIN_DIR ")", 0 },
+	{ "no-pin", 'N', NULL, 0, "Do not pin the maps", 0 },
+	{ "verbose", 'v', NULL, 0, "libbpf debug output", 0 },
+	{ NULL, 'h', NULL, OPTION_HIDDEN, "Show the full help", 0 },
+	{},
+};
+
+static long parse_long(const char *arg, struct argp_state *state, long min)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 0);
+	if (errno || *end || v < min)
+		argp_error(state, "invalid number: %s", arg);
+	return v;
+}
+
+static error_t parse_arg(int key, char *arg, struct argp_state *state)
+{
+	switch (key) {
+	case 'p': env.pid = parse_long(arg, state, 1); break;
+	case 'b': env.binary = arg; break;
+	case 'c': env.client = parse_long(arg, state, 0); break;
+	case 'i': env.interval = parse_long(arg, state, 1); break;
+	case 'd': env.duration = parse_long(arg, state, 1); break;
+	case 'e': env.events = true; break;
+	case 'T': env.table = true; break;
+	case 'j': env.json = true; break;
+	case 'K': env.kvm = false; break;
+	case 'k': env.kernel = false; break;
+	case 'P': env.pin_dir = arg; break;
+	case 'N': env.pin = false; break;
+	case 'v': env.verbose = true; break;
+	case 'm': env.unit_div = 1000000; env.unit = "msecs"; break;
+	case 'n': env.unit_div = 1; env.unit = "nsecs"; break;
+	case 's': {
+		char *tok, *save = NULL;
+
+		env.stages = 0;
+		for (tok = strtok_r(arg, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			int i;
+
+			for (i = 0; i < NR_STAGES; i++)
+				if (!strcmp(tok, stage_names[i]))
+					break;
+			if (i == NR_STAGES)
+				argp_error(state, "unknown stage: %s", tok);
+			env.stages |= 1u << i;
+		}
+		break;
+	}
+	case 'h': argp_state_help(state, stderr, ARGP_HELP_STD_HELP); break;
+	default: return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static volatile sig_atomic_t exiting;
+
+static void sig_handler(int sig)
+{
+	(void)sig;
+	exiting = 1;
+}
+
+/* ---- reading the maps ---------------------------------------------------- */
+
+struct row {
+	struct call_key key;
+	struct call_stats st;
+};
+
+struct brow {
+	struct call_key key;
+	struct backend_stats st;
+};
+
+struct hrow {
+	struct call_key key;
+	struct hist h;
+};
+
+static int key_cmp(const struct call_key *a, const struct call_key *b)
+{
+	if (a->pid != b->pid)
+		return a->pid < b->pid ? -1 : 1;
+	if (a->client_id != b->client_id)
+		return a->client_id < b->client_id ? -1 : 1;
+	if (a->fid != b->fid)
+		return a->fid < b->fid ? -1 : 1;
+	if (a->stage != b->stage)
+		return a->stage < b->stage ? -1 : 1;
+	return 0;
+}
+
+static int row_cmp(const void *a, const void *b) { return key_cmp(a, b); }
+
+/* Read every entry of a map keyed by call_key; clear it if asked. */
+static void *read_map(int fd, size_t vsize, size_t rsize, size_t *count, bool clear)
+{
+	struct call_key key, next, *prev = NULL;
+	size_t n = 0, cap = 64;
+	char *rows = calloc(cap, rsize);
+
+	while (rows && bpf_map_get_next_key(fd, prev, &next) == 0) {
+		if (n == cap) {
+			char *more = realloc(rows, cap * 2 * rsize);
+
+			if (!more)
+				break;
+			rows = more;
+			cap *= 2;
+		}
+		memcpy(rows + n * rsize, &next, sizeof(next));
+		if (bpf_map_lookup_elem(fd, &next, rows + n * rsize + sizeof(next)) == 0)
+			n++;
+		key = next;
+		prev = &key;
+	}
+	(void)vsize;
+	if (clear) {
+		size_t i;
+
+		for (i = 0; i < n; i++)
+			bpf_map_delete_elem(fd, rows + i * rsize);
+	}
+	qsort(rows, n, rsize, row_cmp);
+	*count = n;
+	return rows;
+}
+
+static const char *fid_label(unsigned int fid, char *buf, size_t len)
+{
+	const char *name = optee_fid_name(fid);
+
+	if (name)
+		return name;
+	snprintf(buf, len, "%#x", fid);
+	return buf;
+}
+
+static const struct hist *find_hist(const struct hrow *h, size_t nh, const struct call_key *k,
+				    unsigned int stage)
+{
+	struct call_key want = *k;
+	size_t i;
+
+	want.stage = stage;
+	for (i = 0; i < nh; i++)
+		if (!key_cmp(&h[i].key, &want))
+			return &h[i].h;
+	return NULL;
+}
+
+static void print_avg(const struct call_stats *s, int stage)
+{
+	if (!s->n[stage])
+		printf(" %10s", "-");
+	else
+		printf(" %10.1f", (double)s->ns[stage] / s->n[stage] / env.unit_div);
+}
+
+static void print_text(const struct row *r, size_t n, const struct brow *b, size_t nb,
+		       const struct hrow *h, size_t nh)
+{
+	size_t i, j;
+	char buf[32];
+
+	for (i = 0; i < n; i++) {
+		const struct call_key *k = &r[i].key;
+		const struct call_stats *s = &r[i].st;
+		bool new_vm = i == 0 || k->pid != r[i - 1].key.pid ||
+			      k->client_id != r[i - 1].key.client_id;
+
+		if (new_vm) {
+			unsigned long long bc = 0, be = 0;
+
+			for (j = 0; j < nb; j++)
+				if (b[j].key.pid == k->pid && b[j].key.client_id == k->client_id)
+					bc += b[j].st.count, be += b[j].st.errors;
+			printf("\nVM %u (pid %u, label %llu): %llu backend calls, %llu failed\n",
+			       k->client_id, k->pid, (unsigned long long)s->label, bc, be);
+			printf("  %-22s %9s %7s %8s %10s %10s %10s %10s %10s   (avg %s)\n",
+			       "FUNCTION", "CALLS", "RPC", "BACKEND", "TOTAL", "VMM", "BACKEND",
+			       "SECURE", "GUEST", env.unit);
+		}
+		printf("  %-22s %9llu %7llu %8llu", fid_label(k->fid, buf, sizeof(buf)),
+		       (unsigned long long)s->count, (unsigned long long)s->rpc_out,
+		       (unsigned long long)s->backend_calls);
+		for (j = 0; j < NR_STAGES; j++)
+			print_avg(s, j);
+		printf("\n");
+	}
+	if (env.table)
+		return;
+	for (i = 0; i < n; i++) {
+		const struct call_key *k = &r[i].key;
+		unsigned int st;
+
+		for (st = 0; st < NR_STAGES; st++) {
+			const struct hist *hist = find_hist(h, nh, k, st);
+			unsigned long long total = 0;
+
+			if (!hist || !(env.stages & (1u << st)))
+				continue;
+			for (j = 0; j < TEEMEDLAT_MAX_SLOTS; j++)
+				total += hist->slots[j];
+			if (!total)
+				continue;
+			printf("\nVM %u (pid %u) %s, stage %s:\n", k->client_id, k->pid,
+			       fid_label(k->fid, buf, sizeof(buf)), stage_names[st]);
+			print_log2_hist(stdout, (const unsigned long long *)hist->slots,
+					TEEMEDLAT_MAX_SLOTS, env.unit, "");
+		}
+	}
+}
+
+static void print_json(const struct row *r, size_t n, const struct brow *b, size_t nb,
+		       const struct hrow *h, size_t nh)
+{
+	struct timespec ts;
+	size_t i, j, vm_start;
+	bool first_vm = true;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	printf("{\"time\": %lld, \"unit\": \"%s\", \"vms\": [", (long long)ts.tv_sec, env.unit);
+	/* VMs are those with calls or backend calls: walk both, sorted. */
+	for (i = 0, j = 0; i < n || j < nb;) {
+		struct call_key vk;
+		size_t k;
+		bool first = true;
+
+		if (j >= nb || (i < n && (r[i].key.pid < b[j].key.pid ||
+					  (r[i].key.pid == b[j].key.pid &&
+					   r[i].key.client_id <= b[j].key.client_id))))
+			vk = r[i].key;
+		else
+			vk = b[j].key;
+		printf("%s\n {\"pid\": %u, \"client_id\": %u, \"calls\": [", first_vm ? "" : ",",
+		       vk.pid, vk.client_id);
+		first_vm = false;
+		vm_start = i;
+		for (; i < n && r[i].key.pid == vk.pid && r[i].key.client_id == vk.client_id; i++) {
+			const struct call_stats *s = &r[i].st;
+			const char *name = optee_fid_name(r[i].key.fid);
+			unsigned int st;
+
+			printf("%s\n  {\"fid\": %u, \"name\": \"%s\", \"label\": %llu, \"count\": %llu, "
+			       "\"rpc_out\": %llu, \"backend_calls\": %llu, \"stages\": {",
+			       first ? "" : ",", r[i].key.fid, name ? name : "",
+			       (unsigned long long)s->label, (unsigned long long)s->count,
+			       (unsigned long long)s->rpc_out, (unsigned long long)s->backend_calls);
+			first = false;
+			for (st = 0; st < NR_STAGES; st++) {
+				const struct hist *hist = find_hist(h, nh, &r[i].key, st);
+				int last = -1, x;
+
+				printf("%s\"%s\": {\"n\": %llu, \"sum_ns\": %llu, \"hist\": [",
+				       st ? ", " : "", stage_names[st], (unsigned long long)s->n[st],
+				       (unsigned long long)s->ns[st]);
+				for (x = 0; hist && x < TEEMEDLAT_MAX_SLOTS; x++)
+					if (hist->slots[x])
+						last = x;
+				for (x = 0; x <= last; x++)
+					printf("%s%llu", x ? ", " : "",
+					       (unsigned long long)hist->slots[x]);
+				printf("]}");
+			}
+			printf("}}");
+		}
+		(void)vm_start;
+		printf("], \"backend\": [");
+		first = true;
+		for (; j < nb && b[j].key.pid == vk.pid && b[j].key.client_id == vk.client_id; j++) {
+			const char *name = optee_fid_name(b[j].key.fid);
+
+			printf("%s{\"fid\": %u, \"name\": \"%s\", \"count\": %llu, \"errors\": %llu, "
+			       "\"sum_ns\": %llu}", first ? "" : ", ", b[j].key.fid, name ? name : "",
+			       (unsigned long long)b[j].st.count, (unsigned long long)b[j].st.errors,
+			       (unsigned long long)b[j].st.ns);
+			first = false;
+		}
+		printf("]}");
+		(void)k;
+	}
+	printf("\n]}\n");
+}
+
+static void print_maps(struct teemedlat_bpf *obj, bool clear)
+{
+	size_t n, nb, nh;
+	struct row *r = read_map(bpf_map__fd(obj->maps.calls), sizeof(struct call_stats),
+				 sizeof(struct row), &n, clear);
+	struct brow *b = read_map(bpf_map__fd(obj->maps.backend), sizeof(struct backend_stats),
+				  sizeof(struct brow), &nb, clear);
+	struct hrow *h = read_map(bpf_map__fd(obj->maps.hists), sizeof(struct hist),
+				  sizeof(struct hrow), &nh, clear);
+
+	if (env.json) {
+		print_json(r, n, b, nb, h, nh);
+	} else {
+		char ts[32];
+		time_t t = time(NULL);
+
+		strftime(ts, sizeof(ts), "%H:%M:%S", localtime(&t));
+		printf("\n%s\n", ts);
+		if (!n && !nb)
+			printf("(no mediated SMC seen)\n");
+		print_text(r, n, b, nb, h, nh);
+	}
+	fflush(stdout);
+	free(r);
+	free(b);
+	free(h);
+}
+
+/* ---- per-event mode -------------------------------------------------------- */
+
+static int handle_event(void *ctx, void *data, size_t len)
+{
+	const struct smc_event *e = data;
+	static unsigned long long t0;
+	char buf[32];
+	int st;
+
+	(void)ctx;
+	(void)len;
+	if (!t0)
+		t0 = e->ts_ns;
+	if (env.json) {
+		printf("{\"ts_ns\": %llu, \"pid\": %u, \"tid\": %u, \"client_id\": %u, "
+		       "\"label\": %llu, \"fid\": %u, \"a0_out\": %llu, \"backend_calls\": %u",
+		       (unsigned long long)e->ts_ns, e->pid, e->tid, e->client_id,
+		       (unsigned long long)e->label, e->fid, (unsigned long long)e->a0_out,
+		       e->backend_calls);
+		for (st = 0; st < NR_STAGES; st++)
+			if (e->stages & (1u << st))
+				printf(", \"%s_ns\": %llu", stage_names[st],
+				       (unsigned long long)e->ns[st]);
+		printf("}\n");
+	} else {
+		printf("%-11.6f %-7u %-7u %-4u %-6llu %-22s %-10llx", (e->ts_ns - t0) / 1e9, e->pid,
+		       e->tid, e->client_id, (unsigned long long)e->label,
+		       fid_label(e->fid, buf, sizeof(buf)), (unsigned long long)e->a0_out);
+		for (st = STAGE_TOTAL; st <= STAGE_SECURE; st++) {
+			if (e->stages & (1u << st))
+				printf(" %9.3f", e->ns[st] / 1000.0);
+			else
+				printf(" %9s", "-");
+		}
+		printf("\n");
+	}
+	fflush(stdout);
+	return 0;
+}
+
+/* ---- main ------------------------------------------------------------------ */
+
+static const char *const usdt_probes[] = { "smc_entry", "smc_exit", "backend_enter",
+					   "backend_exit" };
+
+int main(int argc, char **argv)
+{
+	static const struct argp argp = { opts, parse_arg, NULL, argp_program_doc, NULL, NULL,
+					  NULL };
+	struct {
+		struct bpf_program *prog;
+		struct bpf_link **link;
+	} usdt[4];
+	struct ring_buffer *rb = NULL;
+	struct teemedlat_bpf *obj;
+	char binbuf[512];
+	const char *binary;
+	bool kernel_tp = false, kvm_tp = false, pinned = false;
+	time_t start, last;
+	int err, i;
+
+	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
+	if (err)
+		return err;
+	set_libbpf_verbosity(env.verbose);
+
+	binary = resolve_binary(env.binary, env.pid, binbuf, sizeof(binbuf));
+	if (!binary) {
+		fprintf(stderr, "teemedlat: which binary has the probes? Give -b PATH or -p PID\n");
+		return 1;
+	}
+
+	obj = teemedlat_bpf__open();
+	if (!obj) {
+		fprintf(stderr, "teemedlat: cannot open the BPF object: %s\n", strerror(errno));
+		return 1;
+	}
+	obj->rodata->targ_tgid = env.pid;
+	obj->rodata->filter_client = env.client >= 0;
+	obj->rodata->targ_client = env.client >= 0 ? env.client : 0;
+	obj->rodata->unit_div = env.unit_div;
+	obj->rodata->per_event = env.events;
+	obj->rodata->with_hists = !env.events;
+
+	/* The tee_vm tracepoints exist on the patched (arm64) kernel only;
+	 * KVM's wherever KVM is built in or loaded. */
+	kernel_tp = env.kernel && tracefs_has("tee_vm", NULL);
+	bpf_program__set_autoload(obj->progs.tee_vm_call_begin, kernel_tp);
+	bpf_program__set_autoload(obj->progs.tee_vm_call_end, kernel_tp);
+	kvm_tp = env.kvm && tracefs_has("kvm", "kvm_exit") && tracefs_has("kvm", "kvm_entry") &&
+		 tracefs_has("kvm", "kvm_userspace_exit");
+	bpf_program__set_autoload(obj->progs.kvm_exit, kvm_tp);
+	bpf_program__set_autoload(obj->progs.kvm_entry, kvm_tp);
+	bpf_program__set_autoload(obj->progs.kvm_userspace_exit, kvm_tp);
+
+	err = teemedlat_bpf__load(obj);
+	if (err) {
+		fprintf(stderr, "teemedlat: cannot load the BPF programs: %s\n", strerror(-err));
+		goto out;
+	}
+
+	/* The tracepoint programs attach by their section names. */
+	err = teemedlat_bpf__attach(obj);
+	if (err) {
+		fprintf(stderr, "teemedlat: cannot attach: %s\n", strerror(-err));
+		goto out;
+	}
+	usdt[0].prog = obj->progs.smc_entry, usdt[0].link = &obj->links.smc_entry;
+	usdt[1].prog = obj->progs.smc_exit, usdt[1].link = &obj->links.smc_exit;
+	usdt[2].prog = obj->progs.backend_enter, usdt[2].link = &obj->links.backend_enter;
+	usdt[3].prog = obj->progs.backend_exit, usdt[3].link = &obj->links.backend_exit;
+	for (i = 0; i < 4; i++) {
+		*usdt[i].link = attach_teemed_usdt(usdt[i].prog, env.pid ? env.pid : -1, binary,
+						   usdt_probes[i]);
+		if (!*usdt[i].link) {
+			err = -errno;
+			goto out;
+		}
+	}
+
+	if (env.pin) {
+		err = pin_maps(obj->obj, env.pin_dir, pinned_maps);
+		if (err)
+			goto out;
+		pinned = true;
+	}
+	if (env.events) {
+		rb = ring_buffer__new(bpf_map__fd(obj->maps.events), handle_event, NULL, NULL);
+		if (!rb) {
+			err = -errno;
+			fprintf(stderr, "teemedlat: ring buffer: %s\n", strerror(errno));
+			goto out;
+		}
+	}
+
+	signal(SIGINT, sig_handler);
+	signal(SIGTERM, sig_handler);
+	fprintf(stderr, "Tracing teemed SMCs in %s%s%s%s%s... Hit Ctrl-C to end.\n", binary,
+		env.pid ? " (pid filter)" : "", kernel_tp ? ", tee_vm tracepoints" : "",
+		kvm_tp ? ", KVM tracepoints" : "", pinned ? ", maps pinned" : "");
+	if (env.events && !env.json)
+		printf("%-11s %-7s %-7s %-4s %-6s %-22s %-10s %9s %9s %9s %9s\n", "TIME(s)", "PID",
+		       "TID", "VM", "LABEL", "FUNCTION", "A0_OUT", "TOTAL(us)", "VMM(us)",
+		       "BACKEND", "SECURE");
+	fflush(stderr);
+
+	start = last = time(NULL);
+	while (!exiting) {
+		time_t now;
+
+		if (rb) {
+			err = ring_buffer__poll(rb, 100);
+			if (err < 0 && err != -EINTR)
+				break;
+			err = 0;
+		} else {
+			usleep(100 * 1000);
+		}
+		now = time(NULL);
+		if (env.duration && now - start >= env.duration)
+			break;
+		if (env.pid && kill(env.pid, 0) && errno == ESRCH)
+			break; /* the VMM is gone */
+		if (env.interval && !env.events && now - last >= env.interval) {
+			print_maps(obj, true);
+			last = now;
+		}
+	}
+	if (rb)
+		ring_buffer__poll(rb, 0);
+	else
+		print_maps(obj, false);
+	err = 0;
+
+out:
+	ring_buffer__free(rb);
+	if (pinned)
+		unpin_maps(obj->obj, env.pin_dir, pinned_maps);
+	teemedlat_bpf__destroy(obj);
+	return err ? 1 : 0;
+}

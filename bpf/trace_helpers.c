@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: BSD-2-Clause
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "optee_fids.h"
+#include "trace_helpers.h"
+
+static void print_stars(FILE *f, unsigned long long val, unsigned long long max, int width)
+{
+	int stars = max ? (int)(val * width / max) : 0;
+	int i;
+
+	for (i = 0; i < width; i++)
+		fputc(i < stars ? '*' : ' ', f);
+	if (val > max)
+		fputc('+', f);
+}
+
+void print_log2_hist(FILE *f, const unsigned long long *vals, int n, const char *unit,
+		     const char *indent)
+{
+	unsigned long long max = 0;
+	int i, first = -1, last = -1;
+
+	for (i = 0; i < n; i++) {
+		if (vals[i] && first < 0)
+			first = i;
+		if (vals[i])
+			last = i;
+		if (vals[i] > max)
+			max = vals[i];
+	}
+	if (last < 0)
+		return;
+	/* Empty buckets below the first are left out. */
+	fprintf(f, "%s%*s%-*s : count    distribution\n", indent, 10, "", 14, unit);
+	for (i = first; i <= last; i++) {
+		unsigned long long low = i ? 1ULL << i : 0, high = (1ULL << (i + 1)) - 1;
+
+		if (i == 0)
+			low = 0, high = 1;
+		fprintf(f, "%s%14llu -> %-10llu : %-8llu |", indent, low, high, vals[i]);
+		print_stars(f, vals[i], max, 40);
+		fprintf(f, "|\n");
+	}
+}
+
+const char *optee_fid_name(unsigned int fid)
+{
+	switch (fid) {
+	case OPTEE_CALL_WITH_ARG: return "CALL_WITH_ARG";
+	case OPTEE_CALL_WITH_RPC_ARG: return "CALL_WITH_RPC_ARG";
+	case OPTEE_CALL_WITH_REGD_ARG: return "CALL_WITH_REGD_ARG";
+	case OPTEE_RETURN_FROM_RPC: return "RETURN_FROM_RPC";
+	case 0xbf00ff00: return "CALLS_COUNT";
+	case 0xbf00ff01: return "CALLS_UID";
+	case 0xbf00ff03: return "CALLS_REVISION";
+	case 0xb2000000: return "GET_OS_UUID";
+	case 0xb2000001: return "GET_OS_REVISION";
+	case 0xb2000007: return "GET_SHM_CONFIG";
+	case 0xb2000008: return "L2CC_MUTEX";
+	case 0xb2000009: return "EXCHANGE_CAPABILITIES";
+	case 0xb200000a: return "DISABLE_SHM_CACHE";
+	case 0xb200000b: return "ENABLE_SHM_CACHE";
+	case 0xb200000c: return "BOOT_SECONDARY";
+	case 0xb200000d: return "VM_CREATED";
+	case 0xb200000e: return "VM_DESTROYED";
+	case 0xb200000f: return "GET_THREAD_COUNT";
+	case 0xb2000010: return "ENABLE_ASYNC_NOTIF";
+	case 0xb2000011: return "GET_ASYNC_NOTIF_VALUE";
+	}
+	return NULL;
+}
+
+static const char *tracefs_root(void)
+{
+	static const char *const roots[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
+	char path[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
+		snprintf(path, sizeof(path), "%s/events", roots[i]);
+		if (access(path, F_OK) == 0)
+			return roots[i];
+	}
+	return NULL;
+}
+
+bool tracefs_has(const char *system, const char *event)
+{
+	const char *root = tracefs_root();
+	char path[256];
+
+	if (!root)
+		return false;
+	if (event)
+		snprintf(path, sizeof(path), "%s/events/%s/%s", root, system, event);
+	else
+		snprintf(path, sizeof(path), "%s/events/%s", root, system);
+	return access(path, F_OK) == 0;
+}
+
+bool autoload_if_tracepoint(struct bpf_program *prog, const char *system, const char *event)
+{
+	bool on = tracefs_has(system, event);
+
+	bpf_program__set_autoload(prog, on);
+	return on;
+}
+
+static int mkdir_p(const char *dir)
+{
+	char buf[256], *p;
+
+	snprintf(buf, sizeof(buf), "%s", dir);
+	for (p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(buf, 0700) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int pin_maps(struct bpf_object *obj, const char *dir, const char *const maps[])
+{
+	char path[256];
+	int i, err;
+
+	err = mkdir_p(dir);
+	if (err) {
+		fprintf(stderr, "cannot create %s: %s (is bpffs mounted on /sys/fs/bpf?)\n", dir,
+			strerror(-err));
+		return err;
+	}
+	for (i = 0; maps[i]; i++) {
+		struct bpf_map *map = bpf_object__find_map_by_name(obj, maps[i]);
+
+		if (!map)
+			return -ENOENT;
+		snprintf(path, sizeof(path), "%s/%s", dir, maps[i]);
+		unlink(path); /* a previous run's: its figures are stale */
+		err = bpf_map__pin(map, path);
+		if (err) {
+			fprintf(stderr, "cannot pin %s: %s\n", path, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+void unpin_maps(struct bpf_object *obj, const char *dir, const char *const maps[])
+{
+	char path[256];
+	int i;
+
+	for (i = 0; maps[i]; i++) {
+		struct bpf_map *map = bpf_object__find_map_by_name(obj, maps[i]);
+
+		snprintf(path, sizeof(path), "%s/%s", dir, maps[i]);
+		if (map)
+			bpf_map__unpin(map, path);
+	}
+	rmdir(dir);
+}
+
+static bool verbose_libbpf;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	if (level == LIBBPF_DEBUG && !verbose_libbpf)
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+void set_libbpf_verbosity(bool verbose)
+{
+	verbose_libbpf = verbose;
+	libbpf_set_print(libbpf_print);
+}
+
+struct bpf_link *attach_teemed_usdt(struct bpf_program *prog, int pid, const char *binary,
+				    const char *name)
+{
+	struct bpf_link *link = bpf_program__attach_usdt(prog, pid, binary, "teemed", name, NULL);
+
+	if (!link)
+		fprintf(stderr, "cannot attach to USDT teemed:%s in %s: %s\n", name, binary,
+			strerror(errno));
+	return link;
+}
+
+const char *resolve_binary(const char *binary, int pid, char *buf, size_t len)
+{
+	char path[64], line[512];
+	const char *found = NULL;
+	FILE *f;
+	ssize_t n;
+
+	if (binary)
+		return binary;
+	if (pid <= 0)
+		return NULL;
+	/* The library linked as a shared object (libteemed.so, or the
+	 * Python module teemed.*.so), else the VMM itself (static). */
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "r");
+	while (f && !found && fgets(line, sizeof(line), f)) {
+		char *file = strchr(line, '/'), *base;
+
+		if (!file)
+			continue;
+		file[strcspn(file, "\n")] = 0;
+		base = strrchr(file, '/') + 1;
+		if (!strncmp(base, "libteemed", 9) || !strncmp(base, "teemed.", 7)) {
+			snprintf(buf, len, "%s", file);
+			found = buf;
+		}
+	}
+	if (f)
+		fclose(f);
+	if (found)
+		return found;
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	n = readlink(path, buf, len - 1);
+	if (n < 0)
+		return NULL;
+	buf[n] = 0;
+	return buf;
+}
