@@ -10,6 +10,7 @@
 #
 # Everything the harness parses is a line starting with "TEEMED-":
 #   TEEMED-BOOT uptime=<s>                 /init started
+#   TEEMED-KVM ok mode=<VHE|nVHE|...>|absent
 #   TEEMED-MODULE <name> ok|FAIL rc=<n>    one per module
 #   TEEMED-TEE ok|FAIL ...                 /dev/tee0 and tee-supplicant
 #   TEEMED-STEP <n> BEGIN <command>
@@ -41,7 +42,13 @@ hostname teemed-host
 ip link set lo up
 ip addr add 127.0.0.1/8 dev lo 2>/dev/null
 
-if [ -e /dev/kvm ]; then echo "TEEMED-KVM ok"; else echo "TEEMED-KVM absent"; fi
+if [ -e /dev/kvm ]; then
+	# "kvm [1]: VHE mode initialized successfully" (or nVHE/hVHE/protected)
+	mode=$(dmesg | sed -n 's/.*kvm \[[0-9]*\]: \([a-zA-Z]*\) mode initialized successfully.*/\1/p' | head -n1)
+	echo "TEEMED-KVM ok mode=${mode:-unknown}"
+else
+	echo "TEEMED-KVM absent"
+fi
 
 modules_failed=0
 if [ -f /etc/teemed/modules ]; then

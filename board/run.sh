@@ -82,8 +82,8 @@ stamp_console() {
 		printf '%s\n' "$line" >>"$out/console.log"
 		case "$line" in
 		*TEEMED-* | "NOTICE:  Booting Trusted Firmware"* | "U-Boot "* | \
-			*"Booting Linux on"* | *"Kernel panic"* | *"subtests of which"* | \
-			*"test cases of which"*)
+			*"Booting Linux on"* | *"Kernel panic"* | *" subtest"*" of which "* | \
+			*" test case"*" of which "*)
 			t=$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%7.2f", b - a }')
 			printf '%s %s\n' "$t" "$line" >>"$out/timeline.log"
 			[ "$BOARD_VERBOSE" = 1 ] || printf '[%s] %s\n' "$t" "$line"
@@ -129,11 +129,11 @@ sum_field() { # sum_field REGEX FIELD: sum field FIELD of console lines matching
 	awk -v re="$1" -v f="$2" '$0 ~ re { s += $f } END { print s + 0 }' "$out/console.log"
 }
 result=$(grep -a '^TEEMED-RESULT ' "$out/console.log" | tail -n1 || true)
-n_sub=$(sum_field '^[0-9]+ subtests of which [0-9]+ failed' 1)
-f_sub=$(sum_field '^[0-9]+ subtests of which [0-9]+ failed' 5)
-n_case=$(sum_field '^[0-9]+ test cases of which [0-9]+ failed' 1)
-f_case=$(sum_field '^[0-9]+ test cases of which [0-9]+ failed' 6)
-n_xtest=$(grep -acE '^[0-9]+ test cases of which [0-9]+ failed' "$out/console.log" || true)
+n_sub=$(sum_field '^[0-9]+ subtests? of which [0-9]+ failed' 1)
+f_sub=$(sum_field '^[0-9]+ subtests? of which [0-9]+ failed' 5)
+n_case=$(sum_field '^[0-9]+ test cases? of which [0-9]+ failed' 1)
+f_case=$(sum_field '^[0-9]+ test cases? of which [0-9]+ failed' 6)
+n_xtest=$(grep -acE '^[0-9]+ test cases? of which [0-9]+ failed' "$out/console.log" || true)
 secure_panic=$(grep -aE "$secure_panic_re" "$out/secure.log" | head -n3 || true)
 kernel_panic=$(grep -aE 'Kernel panic|Internal error:|Unable to handle' "$out/console.log" | head -n3 || true)
 
