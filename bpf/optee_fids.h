@@ -16,6 +16,7 @@
 #define OPTEE_CALL_WITH_REGD_ARG OPTEE_STD_VAL(19)
 
 #define OPTEE_RETURN_ERESUME	3u
+#define OPTEE_RETURN_UNKNOWN_FUNCTION 0xffffffffu
 #define OPTEE_RPC_PREFIX_MASK	0xffff0000u
 #define OPTEE_RPC_PREFIX	0xffff0000u
 
@@ -28,10 +29,12 @@ static inline int optee_is_start(unsigned int fid)
 	       fid == OPTEE_CALL_WITH_REGD_ARG;
 }
 
-/* An answer that is an RPC request: the yielding call is suspended. */
+/* An answer that is an RPC request: the yielding call is suspended.
+ * UNKNOWN_FUNCTION has the prefix too but is not one (OPTEE_SMC_RETURN_IS_RPC). */
 static inline int optee_is_rpc(unsigned long long a0)
 {
-	return ((unsigned int)a0 & OPTEE_RPC_PREFIX_MASK) == OPTEE_RPC_PREFIX;
+	return (unsigned int)a0 != OPTEE_RETURN_UNKNOWN_FUNCTION &&
+	       ((unsigned int)a0 & OPTEE_RPC_PREFIX_MASK) == OPTEE_RPC_PREFIX;
 }
 
 #endif /* __TEEMED_OPTEE_FIDS_H */
