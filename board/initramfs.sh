@@ -7,6 +7,7 @@
 #   /usr/lib/...           trixie's libc6, libssl3t64 (+ zlib, zstd),
 #                          libteec2, libckteec0t64
 #   /usr/sbin/tee-supplicant, /usr/bin/xtest, /usr/lib/optee_armtz/*.ta
+#   /usr/bin/teemed-kvm-smoke  board/kvm-smoke.c: runs a 5-instruction KVM guest
 #   /lib/modules/<rel>/    the modules named in BOARD_HOST_KMODS and what
 #                          they depend on (decompressed), load order in
 #                          /etc/teemed/modules
@@ -39,7 +40,7 @@ dir_hash() {
 }
 
 key=$(board_hash_str "$(board_packages) $BOARD_HOST_KMODS" \
-	"$(board_hash_files "$0" "$BOARD_DIR/init.sh" "$BOARD_DIR/lib.sh")" \
+	"$(board_hash_files "$0" "$BOARD_DIR/init.sh" "$BOARD_DIR/lib.sh" "$BOARD_DIR/kvm-smoke.c")" \
 	"$(dir_hash "$BOARD_HOST_MODULES") $(dir_hash "$BOARD_HOST_EXTRA")")
 out=$BOARD_CACHE/initramfs/host-$key.cpio.zst
 if [ -s "$out" ]; then
@@ -63,6 +64,10 @@ done
 
 cp "$(pkg busybox-static)/bin/busybox" "$root/bin/busybox"
 install -m 0755 "$BOARD_DIR/init.sh" "$root/init"
+# The board's own KVM self-test (static, so it needs nothing else).
+aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -Werror \
+	-o "$root/usr/bin/teemed-kvm-smoke" "$BOARD_DIR/kvm-smoke.c"
+aarch64-linux-gnu-strip "$root/usr/bin/teemed-kvm-smoke"
 
 # Shared libraries; glibc's gconv modules and the like are not needed.
 for p in libc6 libssl3t64 libzstd1 zlib1g libteec2 libckteec0t64; do

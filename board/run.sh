@@ -3,14 +3,14 @@
 # Debian's 6.12 host kernel with KVM at EL2) and run a command list on the
 # host, then report.
 #
-#   board/run.sh [COMMAND...]      one step per argument; default: the
-#                                  xtest selection in BOARD_XTEST
+#   board/run.sh [COMMAND...]      one step per argument; default:
+#                                  teemed-kvm-smoke, then xtest $BOARD_XTEST
 # Knobs (environment):
 #   BOARD_OPTEE_FLAVOUR  vexpress-qemu_armv8a (default) or
 #                        vexpress-qemu_armv8a-virtualized (needs the patched
 #                        driver in BOARD_HOST_MODULES)
 #   BOARD_XTEST          xtest arguments (default: -t regression 1001 1002 1004)
-#   BOARD_CMDS           newline-separated command list (overrides the above)
+#   BOARD_CMDS           newline-separated command list (replaces the default)
 #   BOARD_TIMEOUT        hard limit for the whole QEMU run, s (default 300)
 #   BOARD_OUT            output dir (default $TEEMED_CACHE/out/<timestamp>)
 #   BOARD_SMP, BOARD_MEM QEMU -smp / -m (default 2, 2048)
@@ -40,7 +40,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 if [ $# -gt 0 ]; then
 	BOARD_CMDS=$(printf '%s\n' "$@")
 fi
-: "${BOARD_CMDS:=xtest $BOARD_XTEST}"
+# Default: the two things the host must do for teemed, run a KVM guest
+# and talk to OP-TEE.
+: "${BOARD_CMDS:=teemed-kvm-smoke
+xtest $BOARD_XTEST}"
 
 board_versions_print
 board_versions_check
