@@ -29,6 +29,7 @@ static struct env {
 	int interval;
 	int duration;
 	bool check;
+	bool calls;
 	bool json;
 	bool quiet;
 	bool kernel;
@@ -37,6 +38,7 @@ static struct env {
 	const char *pin_dir;
 } env = {
 	.client = -1,
+	.calls = true,
 	.kernel = true,
 	.pin = true,
 	.pin_dir = PIN_DIR,
@@ -60,6 +62,7 @@ const char argp_program_doc[] =
 "    teemedpins -p 1234 --check   # exit 1 if a VM leaked pins (ends with the VMM)\n"
 "    teemedpins -b ./teemed-vmm -c 2 -d 60 --check  # VM 2, one minute\n"
 "    teemedpins -p 1234 -j        # JSON: alarms as they come, then the table\n"
+"    teemedpins -p 1234 -C -q --check  # leak watch only: no probe on every SMC\n"
 "\n"
 "While it runs its maps are pinned under " PIN_DIR ":\n"
 "    bpftool map dump pinned " PIN_DIR "/vms\n"
@@ -76,6 +79,8 @@ static const struct argp_option opts[] = {
 	{ "interval", 'i', "SEC", 0, "Print the table every SEC seconds", 0 },
 	{ "duration", 'd', "SEC", 0, "Stop after SEC seconds", 0 },
 	{ "check", OPT_CHECK, NULL, 0, "Exit with status 2 if any leak was seen", 0 },
+	{ "no-calls", 'C', NULL, 0, "Do not count calls in flight: no probe on every "
+	  "SMC, pins only (near-zero overhead)", 0 },
 	{ "json", 'j', NULL, 0, "JSON output", 0 },
 	{ "quiet", 'q', NULL, 0, "Alarms only, no table", 0 },
 	{ "no-kernel", 'k', NULL, 0, "Do not attach to the tee_vm tracepoints", 0 },
@@ -107,6 +112,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case 'i': env.interval = parse_long(arg, state, 1); break;
 	case 'd': env.duration = parse_long(arg, state, 1); break;
 	case OPT_CHECK: env.check = true; break;
+	case 'C': env.calls = false; break;
 	case 'j': env.json = true; break;
 	case 'q': env.quiet = true; break;
 	case 'k': env.kernel = false; break;
@@ -360,6 +366,8 @@ int main(int argc, char **argv)
 	bpf_program__set_autoload(obj->progs.tee_vm_pin, kernel_tp);
 	bpf_program__set_autoload(obj->progs.tee_vm_unpin, kernel_tp);
 	bpf_program__set_autoload(obj->progs.tee_vm_destroy, kernel_tp);
+	bpf_program__set_autoload(obj->progs.smc_entry, env.calls);
+	bpf_program__set_autoload(obj->progs.smc_exit, env.calls);
 
 	err = teemedpins_bpf__load(obj);
 	if (err) {
@@ -377,7 +385,7 @@ int main(int argc, char **argv)
 	usdt[3].prog = obj->progs.unpin, usdt[3].link = &obj->links.unpin;
 	usdt[4].prog = obj->progs.smc_entry, usdt[4].link = &obj->links.smc_entry;
 	usdt[5].prog = obj->progs.smc_exit, usdt[5].link = &obj->links.smc_exit;
-	for (i = 0; i < 6; i++) {
+	for (i = 0; i < (env.calls ? 6 : 4); i++) {
 		*usdt[i].link = attach_teemed_usdt(usdt[i].prog, env.pid ? env.pid : -1, binary,
 						   usdt_probes[i]);
 		/* Without the SMC probes only the calls figures go. */
