@@ -30,7 +30,7 @@ struct vm_pins {
 	__u64 leaked_pages;	/* pages still pinned at vm_destroy */
 	__u64 leaked_buffers;
 	__u64 lib_leaked;	/* vm_destroy's leaked_pages argument */
-	__u32 state;		/* enum vm_state */
+	enum vm_state state;	/* bpftool prints its name */
 	__u32 pad;
 };
 
@@ -44,7 +44,7 @@ struct kvm_pins {
 	__u64 pages_at_destroy;
 	__u32 unwound_threads;
 	__u32 leaked;		/* the driver says it lost a thread */
-	__u32 state;		/* enum vm_state */
+	enum vm_state state;	/* bpftool prints its name */
 	__u32 pad;
 };
 

@@ -11,8 +11,8 @@ from conftest import Tool, bpftool_dump, parse_docs, tool, clean_env, PIN_ROOT
 from drive import abandon_call, known_sequence
 
 N_FAST, M_YIELD, K_PAGES = 50, 10, 8
-LEAKED = 3  # enum vm_state VM_LEAKED
-DESTROYED = 2
+LEAKED = "VM_LEAKED"  # enum vm_state: bpftool prints the name
+DESTROYED = "VM_DESTROYED"
 
 
 def vm_rows(dump, pid):
