@@ -14,12 +14,12 @@ board_versions_check
 # Before the first download of a kernel upload, make sure the whole
 # triple exists (the source and headers are used by kernel/, not here).
 if [ ! -e "$(board_pkg_root "$BOARD_PKG_LINUX_IMAGE")/.unpacked" ]; then
-	board_version_available "$BOARD_PKG_LINUX_SOURCE" "$BOARD_LINUX_SOURCE_VERSION" all
-	board_version_available "$BOARD_PKG_LINUX_HEADERS" "$BOARD_LINUX_HEADERS_VERSION" arm64
+	board_versions_available "$BOARD_PKG_LINUX_SOURCE:all=$BOARD_LINUX_SOURCE_VERSION" \
+		"$BOARD_PKG_LINUX_HEADERS:arm64=$BOARD_LINUX_HEADERS_VERSION" \
+		"$BOARD_PKG_LINUX_IMAGE:arm64=$BOARD_LINUX_IMAGE_VERSION"
 fi
-while IFS= read -r spec; do
-	board_fetch_pkg "$spec"
-done < <(board_packages)
+mapfile -t specs < <(board_packages)
+board_fetch_pkgs "${specs[@]}"
 
 # Debian's image package ships no modules.dep (postinst runs depmod);
 # generate it in the unpacked tree, for initramfs.sh.

@@ -18,10 +18,11 @@ kdir=$root/usr/src/linux-headers-$BOARD_KERNEL_RELEASE
 if [ ! -e "$root/.assembled" ]; then
 	rm -rf "$root"
 	mkdir -p "$root"
-	while IFS= read -r spec; do
-		board_fetch_pkg "$spec" >&2
+	mapfile -t specs < <(board_kbuild_packages)
+	board_fetch_pkgs "${specs[@]}" >&2
+	for spec in "${specs[@]}"; do
 		cp -a "$(board_pkg_root "${spec%%:*}")"/. "$root/"
-	done < <(board_kbuild_packages)
+	done
 	rm -f "$root/.unpacked"
 	[ -f "$kdir/Makefile" ] || board_die "no $kdir/Makefile after unpacking the headers"
 	# Debian's Makefile includes the -common part by absolute path

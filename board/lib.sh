@@ -38,42 +38,46 @@ board_pkg_root() {
 	board_die "board_pkg_root: $1 is not one of board_packages (board/versions.sh)"
 }
 
-# Download (apt-get download) and unpack (dpkg-deb -x) one package into
-# board_pkg_root; a no-op when already unpacked.
-# usage: board_fetch_pkg NAME:ARCH=VERSION
-board_fetch_pkg() {
-	local spec=$1 name arch version root deb tmp got debs=$BOARD_CACHE/debs
-	name=${spec%%:*}
-	arch=${spec#*:}; arch=${arch%%=*}
-	version=${spec#*=}
-	root=$(board_pkg_root "$name")
-	[ -e "$root/.unpacked" ] && return 0
-
+# Download (one `apt-get download` for all that are missing) and unpack
+# (dpkg-deb -x) packages into board_pkg_root; already unpacked ones are
+# left alone.  usage: board_fetch_pkgs NAME:ARCH=VERSION...
+board_fetch_pkgs() {
+	local spec name arch version root deb tmp got debs=$BOARD_CACHE/debs
+	local need=() args=()
 	mkdir -p "$debs" "$BOARD_CACHE/pkgs"
 	# Let apt's sandbox user write there (else apt warns and downloads as root).
 	chown _apt "$debs" 2>/dev/null || true
-	deb=$debs/${name}_${version//:/%3a}_${arch}.deb
-	if [ ! -s "$deb" ]; then
-		board_version_available "$name" "$version" "$arch" || return 1
-		board_log "downloading $name:$arch=$version"
-		if [ "$arch" = all ]; then
-			(cd "$debs" && apt-get download -q "$name=$version" >/dev/null)
-		else
-			(cd "$debs" && apt-get download -q "$name:$arch=$version" >/dev/null)
+	for spec; do
+		name=${spec%%:*}; arch=${spec#*:}; arch=${arch%%=*}; version=${spec#*=}
+		[ ! -e "$(board_pkg_root "$name")/.unpacked" ] || continue
+		[ ! -s "$debs/${name}_${version//:/%3a}_${arch}.deb" ] || continue
+		need+=("$spec")
+		if [ "$arch" = all ]; then args+=("$name=$version"); else args+=("$name:$arch=$version"); fi
+	done
+	if [ "${#need[@]}" -gt 0 ]; then
+		board_log "downloading ${args[*]}"
+		if ! (cd "$debs" && apt-get download -q "${args[@]}" >/dev/null); then
+			board_versions_available "${need[@]}" || return 1
+			board_die "apt-get download failed (all pins exist: network or mirror trouble?)"
 		fi
-		[ -s "$deb" ] || board_die "apt-get download did not produce $deb"
 	fi
-	got=$(dpkg-deb -f "$deb" Package Version Architecture | awk '{printf "%s ", $2}')
-	[ "$got" = "$name $version $arch " ] ||
-		board_die "$deb is '$got', expected '$name $version $arch'"
-
-	tmp=$root.tmp.$$
-	rm -rf "$tmp"
-	dpkg-deb -x "$deb" "$tmp"
-	touch "$tmp/.unpacked"
-	rm -rf "$root"
-	mv "$tmp" "$root"
-	board_log "unpacked $name $version -> $root"
+	for spec; do
+		name=${spec%%:*}; arch=${spec#*:}; arch=${arch%%=*}; version=${spec#*=}
+		root=$(board_pkg_root "$name")
+		[ ! -e "$root/.unpacked" ] || continue
+		deb=$debs/${name}_${version//:/%3a}_${arch}.deb
+		[ -s "$deb" ] || board_die "apt-get download did not produce $deb"
+		got=$(dpkg-deb -f "$deb" Package Version Architecture | awk '{printf "%s ", $2}')
+		[ "$got" = "$name $version $arch " ] ||
+			board_die "$deb is '$got', expected '$name $version $arch'"
+		tmp=$root.tmp.$$
+		rm -rf "$tmp"
+		dpkg-deb -x "$deb" "$tmp"
+		touch "$tmp/.unpacked"
+		rm -rf "$root"
+		mv "$tmp" "$root"
+		board_log "unpacked $name $version -> $root"
+	done
 }
 
 # Seconds since the epoch with a fraction, for timings.

@@ -133,30 +133,47 @@ EOF
 	esac
 }
 
-# Is name=version (arch) still on the mirror?  On failure, say what is.
-# usage: board_version_available NAME VERSION [ARCH]
-board_version_available() {
-	local name=$1 version=$2 arch=${3:-arm64} spec have
-	spec=$name
-	[ "$arch" = all ] || spec=$name:$arch
-	have=$(apt-cache madison "$spec" 2>/dev/null | awk -F'|' '$3 ~ /Packages/ {gsub(/ /,"",$2); print $2}' | sort -uV)
-	if printf '%s\n' "$have" | grep -qxF -- "$version"; then
-		return 0
-	fi
-	case "$name" in
-	linux-image-* | linux-headers-* | linux-kbuild-*)
-		# The version is part of the name: list the uploads there are.
-		have=$(apt-cache search --names-only "^${name%%6.12.*}6\.12\.[0-9]+\+${BOARD_KERNEL_ABI_SUFFIX}${name##*+"$BOARD_KERNEL_ABI_SUFFIX"}\$" 2>/dev/null |
-			awk '{print $1}' | while read -r n; do
-				apt-cache madison "$n:$arch" 2>/dev/null | awk -F'|' '{gsub(/ /,"",$2); print $2}'
-			done | sort -uV)
-		;;
-	esac
-	cat >&2 <<EOF
-board: pinned $spec=$version is not on the Debian mirror (any more?).
+# Are these pinned packages on the mirror?  One apt-cache call for all
+# (apt's cache may be disabled, as in Debian's container images, making
+# every apt call cost seconds).  For each missing one, say what there is.
+# usage: board_versions_available NAME:ARCH=VERSION...   (ARCH may be all)
+board_versions_available() {
+	local spec name arch version names=() madison have rc=0 n like others
+	for spec; do
+		name=${spec%%:*}; arch=${spec#*:}; arch=${arch%%=*}
+		if [ "$arch" = all ]; then names+=("$name"); else names+=("$name:$arch"); fi
+	done
+	# "name version arch" for each binary package line.
+	madison=$(apt-cache madison "${names[@]}" 2>/dev/null |
+		awk -F'|' '$3 ~ / Packages$/ { gsub(/ /, "", $1); gsub(/ /, "", $2);
+			n = split($3, a, " "); print $1, $2, a[n - 1] }')
+	for spec; do
+		name=${spec%%:*}; arch=${spec#*:}; arch=${arch%%=*}; version=${spec#*=}
+		if [ "$arch" = all ]; then
+			printf '%s\n' "$madison" | grep -q "^$name $version " && continue
+		else
+			printf '%s\n' "$madison" | grep -qxF "$name $version $arch" && continue
+		fi
+		have=$(printf '%s\n' "$madison" | awk -v n="$name" '$1 == n { print $2 }' | sort -uV)
+		case "$name" in
+		linux-image-* | linux-headers-* | linux-kbuild-*)
+			# The version is part of the name: list the uploads there are.
+			like="^${name%%6.12.*}6\.12\.[0-9]+\+${BOARD_KERNEL_ABI_SUFFIX}${name##*+"$BOARD_KERNEL_ABI_SUFFIX"}\$"
+			others=()
+			for n in $(apt-cache search --names-only "$like" 2>/dev/null | awk '{print $1}'); do
+				others+=("$n:$arch")
+			done
+			[ "${#others[@]}" = 0 ] ||
+				have=$(apt-cache madison "${others[@]}" 2>/dev/null | awk -F'|' '{gsub(/ /,"",$2); print $2}' | sort -uV)
+			;;
+		esac
+		cat >&2 <<EOF
+board: pinned $name:$arch=$version is not on the Debian mirror (any more?).
   available: $(printf '%s ' $have)
   Move the pin forward in board/versions.sh (one edit), then re-run.
   (If nothing at all is listed: run scripts/apt-setup.sh / apt-get update.)
 EOF
-	return 1
+		rc=1
+	done
+	return $rc
 }
