@@ -39,8 +39,19 @@ PRISTINE_REF=refs/tags/debian-pristine
 KERNEL_DEB_DEPS=(
 	bc bison build-essential ca-certificates cpio dwarves flex git kmod
 	libelf-dev libssl-dev perl python3 python3-git python3-ply rsync
-	sparse xz-utils
+	sparse xz-utils file
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+)
+
+# Debian's modules that use tee.ko's exports (CONFIG symbol, module path).
+# The series changes the CRCs of tee.ko's exports (struct tee_desc and
+# struct tee_driver_ops grow), so Debian's builds of these would not load
+# next to the patched tee.ko: they are rebuilt from the same tree. Found
+# with: grep -rl 'tee_client_open_context|tee_shm_alloc_kernel_buf' and
+# Debian's arm64 config; check_tee_clients fails if the config changes.
+KERNEL_TEE_CLIENTS=(
+	"HW_RANDOM_OPTEE drivers/char/hw_random/optee-rng"
+	"ARM_SCMI_TRANSPORT_OPTEE drivers/firmware/arm_scmi/transports/scmi_transport_optee"
 )
 
 log() { echo "kernel: $*" >&2; }
@@ -214,17 +225,25 @@ cmd_prepare() {
 
 # --- applying the series ------------------------------------------------------
 
-# fresh_tree DEST: a copy of the prepared tree with the series applied by
-# git am, one commit per patch on top of the debian-pristine tag.
+# fresh_tree DEST: a copy of the prepared tree (exact, whatever DEST held)
+# with the series applied by git am, one commit per patch on top of the
+# debian-pristine tag.
 fresh_tree() {
 	local dest=$1 prepared
 	prepared=$(cmd_prepare)
-	rm -rf "$dest"
 	mkdir -p "$(dirname "$dest")"
-	cp -a "$prepared" "$dest"
+	if [ -d "$dest/.git" ]; then
+		# Same result as a new copy, but only what changed is copied.
+		rsync -a --delete "$prepared/" "$dest/"
+	else
+		rm -rf "$dest"
+		cp -a "$prepared" "$dest"
+	fi
 	(cd "$dest" &&
-		git -c user.name=teemed -c user.email=teemed@localhost am -q $(series)) ||
-		die "the series does not apply with git am on $KERNEL_PKG_SOURCE $KERNEL_SOURCE_VERSION"
+		git -c user.name=teemed -c user.email=teemed@localhost am -q $(series)) || {
+		log "the series does not apply with git am on $KERNEL_PKG_SOURCE $KERNEL_SOURCE_VERSION"
+		return 1
+	}
 }
 
 # --- check ------------------------------------------------------------------
@@ -310,6 +329,31 @@ check_kerneldoc() {
 	return $bad
 }
 
+# Rebuild KERNEL_TEE_CLIENTS against the patched tee.ko (after check_build
+# or the modules build): its exports replace Debian's in Module.symvers.
+build_tee_clients() {
+	local entry sym mod log=$WORK/build-clients.log
+	awk 'FNR == NR { new[$2] = $0; next }
+	     $3 == "drivers/tee/tee" { if ($2 in new) { print new[$2]; delete new[$2] }; next }
+	     { print }
+	     END { for (k in new) print new[k] }' \
+		"$TREE/drivers/tee/Module.symvers" "$TREE/Module.symvers" >"$WORK/Module.symvers"
+	cp "$WORK/Module.symvers" "$TREE/Module.symvers"
+	for entry in "${KERNEL_TEE_CLIENTS[@]}"; do
+		sym=${entry%% *}
+		mod=${entry#* }
+		grep -q "^CONFIG_$sym=m" "$TREE/.config" || {
+			echo "CONFIG_$sym is not =m any more: update KERNEL_TEE_CLIENTS" >&2
+			return 1
+		}
+		(cd "$TREE" && kmake M="$(dirname "$mod")" modules) >>"$log" 2>&1 || {
+			tail -n 30 "$log" >&2
+			return 1
+		}
+		[ -f "$TREE/$mod.ko" ] || return 1
+	done
+}
+
 check_selftest() {
 	local log=$WORK/selftest.log out=$WORK/selftests
 	(cd "$TREE" && nice -n 10 make -C tools/testing/selftests/kvm ARCH=arm64 \
@@ -337,6 +381,10 @@ store_modules() {
 	rm -rf "$tmp"
 	mkdir -p "$tmp"
 	cp "$TREE/drivers/tee/tee.ko" "$TREE/drivers/tee/optee/optee.ko" "$tmp/"
+	local entry
+	for entry in "${KERNEL_TEE_CLIENTS[@]}"; do
+		cp "$TREE/${entry#* }.ko" "$tmp/"
+	done
 	# Debian ships its modules without debug info; so does the board.
 	${CROSS}strip --strip-debug "$tmp"/*.ko
 	[ -f "$WORK/selftests/aarch64/smccc_filter" ] &&
@@ -352,6 +400,8 @@ cmd_check() {
 	local t0=$SECONDS
 	WORK=$KCACHE/check
 	TREE=$WORK/linux
+	mkdir -p "$WORK"
+	rm -rf "$WORK/selftests" "$WORK"/*.log
 	kernel_versions_print >&2
 	step "prepare (cached)" cmd_prepare >/dev/null
 	step "git am the series on a fresh copy" fresh_tree "$TREE"
@@ -360,6 +410,7 @@ cmd_check() {
 		return 1
 	}
 	step "drivers/tee W=1 C=1 (sparse) build" check_build
+	step "Debian's tee.ko users rebuilt against it" build_tee_clients
 	step "checkpatch --strict" check_checkpatch
 	step "kernel-doc" check_kerneldoc
 	step "KVM selftest smccc_filter (arm64, static)" check_selftest
@@ -380,12 +431,13 @@ cmd_modules() {
 	if [ ! -f "$dest/SHA256SUMS" ]; then
 		WORK=$KCACHE/modules-work
 		TREE=$WORK/linux
-		fresh_tree "$TREE"
+		fresh_tree "$TREE" || die "cannot apply the series"
 		log "modules: building drivers/tee"
 		(cd "$TREE" && kmake M=drivers/tee modules) >"$WORK/build.log" 2>&1 || {
 			tail -n 30 "$WORK/build.log" >&2
 			die "drivers/tee does not build"
 		}
+		build_tee_clients || die "the users of tee.ko do not build"
 		store_modules "$dest"
 		rm -rf "$WORK"
 	fi
@@ -397,7 +449,7 @@ cmd_modules() {
 cmd_devtree() {
 	local dest=$KCACHE/devtree/linux
 	[ ! -e "$dest" ] || die "$dest exists: export it (kernel.sh export $dest) or remove it"
-	fresh_tree "$dest"
+	fresh_tree "$dest" || die "cannot apply the series"
 	echo "$dest"
 }
 
