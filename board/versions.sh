@@ -145,7 +145,7 @@ board_versions_available() {
 	done
 	# "name version arch" for each binary package line.
 	madison=$(apt-cache madison "${names[@]}" 2>/dev/null |
-		awk -F'|' '$3 ~ / Packages$/ { gsub(/ /, "", $1); gsub(/ /, "", $2);
+		awk -F'|' '$3 ~ / Packages$/ { gsub(/ /, "", $1); sub(/:.*/, "", $1); gsub(/ /, "", $2);
 			n = split($3, a, " "); print $1, $2, a[n - 1] }')
 	for spec; do
 		name=${spec%%:*}; arch=${spec#*:}; arch=${arch%%=*}; version=${spec#*=}
