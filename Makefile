@@ -30,7 +30,7 @@ all: build
 
 deps:
 	bash scripts/deps-host.sh
-	$(MAKE) board-deps
+	$(MAKE) board-deps kernel-deps bpf-deps
 
 $(BUILD)/release/Makefile:
 	cmake -S tools -B $(BUILD)/release -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
@@ -64,7 +64,7 @@ run: build
 	@echo "== make run: library demo against the in-process OP-TEE MODEL (not real OP-TEE)"
 	$(BUILD)/release/teemed_demo
 
-check: check-tsan check-asan
+check: check-tsan check-bpf check-asan
 
 check-asan: $(BUILD)/asan/Makefile
 	nice $(MAKE) -C $(BUILD)/asan -j$(JOBS)
@@ -81,7 +81,8 @@ clean:
 	rm -rf $(BUILD)
 
 include board/board.mk
--include kernel/kernel.mk
+include kernel/kernel.mk
+include bpf/bpf.mk
 
 # Targets whose work is still in progress say so and fail, rather than
 # pretending to pass.

@@ -12,7 +12,7 @@ pkgs=(
 	python3 python3-dev python3-pytest pybind11-dev
 	systemtap-sdt-dev
 	clang libclang-rt-14-dev llvm
-	libbpf-dev bpftool
+	libbpf-dev bpftool libelf-dev zlib1g-dev
 	libfdt-dev
 	gcc-aarch64-linux-gnu g++-aarch64-linux-gnu
 	valgrind

@@ -51,7 +51,7 @@ RPC_CMD = 0xFFFF0005
 
 
 def is_rpc(a0):
-    return (a0 & 0xFFFF0000) == 0xFFFF0000
+    return a0 != RETURN_UNKNOWN_FUNCTION and (a0 & 0xFFFF0000) == 0xFFFF0000
 
 
 SEC_CAP_HAVE_RESERVED_SHM = 1 << 0

@@ -70,7 +70,12 @@ inline constexpr uint32_t kRpcFuncAlloc = 0;
 inline constexpr uint32_t kRpcFuncFree = 2;
 inline constexpr uint32_t kRpcFuncForeignIntr = 4;
 inline constexpr uint32_t kRpcFuncCmd = 5;
-constexpr bool is_rpc(uint64_t a0) { return (uint32_t(a0) & kRpcPrefixMask) == kRpcPrefix; }
+// OPTEE_SMC_RETURN_IS_RPC: UNKNOWN_FUNCTION (0xffffffff) shares the prefix
+// but is an answer, not an RPC.
+constexpr bool is_rpc(uint64_t a0)
+{
+	return uint32_t(a0) != kReturnUnknownFunction && (uint32_t(a0) & kRpcPrefixMask) == kRpcPrefix;
+}
 constexpr uint32_t rpc_func(uint64_t a0) { return uint32_t(a0) & 0xffffu; }
 constexpr uint32_t rpc_val(uint32_t func) { return kRpcPrefix | func; }
 
