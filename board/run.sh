@@ -152,6 +152,9 @@ fi
 	echo "== teemed board run: $status"
 	echo "flavour:   $BOARD_OPTEE_FLAVOUR"
 	echo "kernel:    $BOARD_KERNEL_RELEASE (Debian $BOARD_LINUX_IMAGE_VERSION)"
+	echo "op-tee:    $(sed -n 's/.*OP-TEE version: \([^ ]*\).*/\1/p' "$out/secure.log" | head -n1)$(
+		grep -aqE 'NS-virtualization enabled' "$out/secure.log" &&
+			sed -n 's/.*NS-virtualization enabled, \(.*\)/, NS-virtualization (\1)/p' "$out/secure.log" | head -n1)"
 	echo "qemu rc:   $rc   wall: ${elapsed}s (timeout ${BOARD_TIMEOUT}s)"
 	echo "result:    ${result:-<no TEEMED-RESULT line>}"
 	grep -a '^TEEMED-STEP .* END ' "$out/console.log" | sed 's/^/step:      /' || true
