@@ -368,6 +368,12 @@ check_selftest() {
 	file "$out/aarch64/smccc_filter" | grep -q 'ARM aarch64.*statically linked'
 }
 
+# The board's smoke test of the uapi (kernel/tests/teevm-smoke.c).
+check_smoke() {
+	${CROSS}gcc -static -O2 -Wall -Wextra -Werror -I "$REPO/tools/lib/uapi" \
+		-o "$WORK/teevm-smoke" "$KERNEL_DIR/tests/teevm-smoke.c"
+}
+
 check_uapi() {
 	/usr/bin/python3 "$KERNEL_DIR/scripts/uapi_diff.py" \
 		"$REPO/tools/lib/uapi/linux/tee_vm.h" "$TREE/include/uapi/linux/tee.h"
@@ -389,6 +395,7 @@ store_modules() {
 	${CROSS}strip --strip-debug "$tmp"/*.ko
 	[ -f "$WORK/selftests/aarch64/smccc_filter" ] &&
 		cp "$WORK/selftests/aarch64/smccc_filter" "$tmp/"
+	[ -f "$WORK/teevm-smoke" ] && cp "$WORK/teevm-smoke" "$tmp/"
 	kernel_versions_print >"$tmp/versions.txt"
 	(cd "$TREE" && git log --oneline "$PRISTINE_REF..HEAD") >"$tmp/series.txt"
 	(cd "$tmp" && sha256sum ./*.ko >SHA256SUMS)
@@ -415,6 +422,7 @@ cmd_check() {
 	step "kernel-doc" check_kerneldoc
 	step "KVM selftest smccc_filter (arm64, static)" check_selftest
 	step "uapi: tools/lib/uapi/linux/tee_vm.h matches tee.h" check_uapi
+	step "teevm-smoke (arm64, static)" check_smoke
 	if [ "$FAILED" -eq 0 ]; then
 		store_modules "$KCACHE/modules-$KERNEL_RELEASE-$(modules_key)"
 	fi
@@ -438,6 +446,7 @@ cmd_modules() {
 			die "drivers/tee does not build"
 		}
 		build_tee_clients || die "the users of tee.ko do not build"
+		check_smoke || die "kernel/tests/teevm-smoke.c does not build"
 		store_modules "$dest"
 		rm -rf "$WORK"
 	fi

@@ -107,11 +107,13 @@ struct tee_ioctl_vm_xfer {
  * @shadow_offset:	8-byte aligned offset in @shadow (TEE_VM_RELOC_SHADOW)
  * @reserved:		must be 0
  *
- * Relocations are applied after the TO_SHADOW copies. Before any
- * FROM_SHADOW copy, the kernel restores every relocated field of the
- * shadow that still holds the address it wrote to the value userspace
- * last wrote there, so a physical address never reaches userspace; a
- * field the TEE overwrote during the SMC keeps the TEE's value.
+ * Relocations are applied after the TO_SHADOW copies. The address stays
+ * in the shadow, for the TEE to read when it likes (across the RPC round
+ * trips of a call), until a TO_SHADOW copy overwrites the field or another
+ * relocation replaces it. A FROM_SHADOW copy shows, in place of a field
+ * still holding the address, the value userspace last wrote there, so a
+ * physical address never reaches userspace; a field the TEE rewrote shows
+ * the TEE's value.
  */
 struct tee_ioctl_vm_reloc {
 	__u32 object;
