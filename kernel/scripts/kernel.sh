@@ -128,6 +128,9 @@ modules_key() {
 
 cmd_deps() {
 	local missing=() p
+	# The arm64 foreign architecture (apt-get download pkg:arm64) and the
+	# project's apt sources; idempotent.
+	[ ! -f "$REPO/scripts/apt-setup.sh" ] || bash "$REPO/scripts/apt-setup.sh" >&2
 	for p in "${KERNEL_DEB_DEPS[@]}"; do
 		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' ||
 			missing+=("$p")
@@ -160,7 +163,10 @@ fetch_deb() {
 			chown _apt "$dir" 2>/dev/null || true
 			local spec=$name:$arch=$version
 			[ "$arch" = all ] && spec=$name=$version
-			(cd "$dir" && apt-get download -q "$spec" >/dev/null) || {
+			# A fresh machine's package lists may predate the pin.
+			(cd "$dir" && apt-get download -q "$spec" >/dev/null) ||
+				{ apt-get update -q >/dev/null &&
+					(cd "$dir" && apt-get download -q "$spec" >/dev/null); } || {
 				apt-cache madison "$name" >&2 || true
 				die "cannot download $spec: gone from the mirror? (versions above; see board/versions.sh)"
 			}
