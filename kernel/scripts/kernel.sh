@@ -416,7 +416,7 @@ cmd_check() {
 	mkdir -p "$WORK"
 	rm -rf "$WORK/selftests" "$WORK"/*.log
 	kernel_versions_print >&2
-	step "prepare (cached)" cmd_prepare >/dev/null
+	step "prepare (cached by versions)" cmd_prepare >/dev/null
 	step "git am the series on a fresh copy" fresh_tree "$TREE"
 	[ -d "$TREE/.git" ] && [ "$FAILED" -eq 0 ] || {
 		echo "kernel-check: $PASSED passed, $FAILED failed"
