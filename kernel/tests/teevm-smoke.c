@@ -15,6 +15,9 @@
  *   5. OPEN_SESSION of an unknown TA stops in an RPC (LOAD_TA) with the
  *      thread suspended; closing the context unwinds it; a new context
  *      then works (OP-TEE did not lose the thread)
+ *   6. argument checks: quota (EDQUOT), unaligned pin, unknown handle,
+ *      two A1A2 relocations (EINVAL), XFER round trip, and a second
+ *      context at once: either OP-TEE has room or it says so (ENOSPC)
  *
  * Prints "teevm-smoke: N passed, M failed"; exit status 0 only if M is 0.
  * Run it by its full path: it is built beside the KVM selftest.
@@ -325,6 +328,60 @@ int main(void)
 		check(std_call(vm2, sh, &arg, NULL, 0, 0) == 0 && arg.ret != 0,
 		      "OPEN_SESSION with RPC_CMD answered as failed completes with an error");
 		close(vm2);
+	}
+	/* Argument checks */
+	{
+		struct tee_ioctl_vm_create c = { .max_pinned_pages = 1 };
+		long psz = sysconf(_SC_PAGESIZE);
+		uint8_t *buf = mmap(NULL, 2 * psz, PROT_READ | PROT_WRITE,
+				    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		uint64_t vas[2] = { (uintptr_t)buf, (uintptr_t)buf + psz };
+		uint64_t odd = (uintptr_t)buf + 8;
+		struct tee_ioctl_vm_pin two = { (uintptr_t)vas, 2, 0 };
+		struct tee_ioctl_vm_pin unaligned = { (uintptr_t)&odd, 1, 0 };
+		struct tee_ioctl_vm_release rel = { .handle = 0x7ffffff0 };
+		char in[16] = "teevm-smoke xfer", out[16] = { 0 };
+		uint32_t sh;
+		int fd = ioctl(dev, TEE_IOC_VM_CREATE, &c);
+		int other;
+
+		check(fd >= 0, "a context with a quota of 1 page");
+		if (fd < 0)
+			goto out;
+		memset(buf, 1, 2 * psz);
+		check(vm_ioctl(fd, TEE_VM_IOC_PIN, &two) == -EDQUOT, "pin beyond the quota: EDQUOT");
+		check(vm_ioctl(fd, TEE_VM_IOC_PIN, &unaligned) == -EINVAL, "unaligned pin: EINVAL");
+		check(vm_ioctl(fd, TEE_VM_IOC_RELEASE, &rel) == -ENOENT, "unknown handle: ENOENT");
+		sh = new_shadow(fd);
+		{
+			struct tee_ioctl_vm_reloc r[2] = {
+				{ sh, 0, TEE_VM_RELOC_A1A2, 0, 0, 0 },
+				{ sh, 8, TEE_VM_RELOC_A1A2, 0, 0, 0 },
+			};
+			uint64_t regs[8] = { SMC_CALL_WITH_ARG };
+
+			check(smc(fd, regs, NULL, 0, r, 2) == -EINVAL, "two A1A2 relocations: EINVAL");
+		}
+		{
+			struct tee_ioctl_vm_xfer x[2] = {
+				{ (uintptr_t)in, sh, 100, sizeof(in), TEE_VM_XFER_TO_SHADOW },
+				{ (uintptr_t)out, sh, 100, sizeof(out), TEE_VM_XFER_FROM_SHADOW },
+			};
+			struct tee_ioctl_vm_xfers xs = { (uintptr_t)x, 2, 0 };
+
+			check(!vm_ioctl(fd, TEE_VM_IOC_XFER, &xs) && !memcmp(in, out, sizeof(in)),
+			      "XFER to and from a shadow");
+		}
+		other = create(dev, &client2);
+		if (other >= 0)
+			printf("teevm-smoke: a second context at once: client %u\n", client2);
+		else
+			printf("teevm-smoke: a second context at once: %s\n", strerror(errno));
+		check(other >= 0 || errno == ENOSPC,
+		      "a second context at once: created, or ENOSPC (CFG_VIRT_GUEST_COUNT)");
+		if (other >= 0)
+			close(other);
+		close(fd);
 	}
 out:
 	printf("teevm-smoke: %d passed, %d failed\n", passed, failed);
