@@ -376,7 +376,7 @@ check_selftest() {
 
 # The board's smoke test of the uapi (kernel/tests/teevm-smoke.c).
 check_smoke() {
-	${CROSS}gcc -static -O2 -Wall -Wextra -Werror -I "$REPO/tools/lib/uapi" \
+	${CROSS}gcc -static -O2 -Wall -Wextra -Werror -pthread -I "$REPO/tools/lib/uapi" \
 		-o "$WORK/teevm-smoke" "$KERNEL_DIR/tests/teevm-smoke.c"
 }
 
