@@ -12,6 +12,9 @@
 #   make kernel-modules   patched tee.ko/optee.ko for the board; prints
 #                         their directory, $(TEEMED_CACHE)/kernel/modules-<key>
 #   make kernel-versions  the Debian versions in force (board/versions.sh)
+#   make kernel-board-test  boot the board (make board-build first) on the
+#                         NS-virtualized OP-TEE with kernel-modules' modules
+#                         and run teevm-smoke, smccc_filter and xtest there
 #
 # Caches live in $(KERNEL_CACHE); nothing downloaded enters the repository.
 
@@ -19,9 +22,11 @@ KERNEL_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 KERNEL_SH := bash $(KERNEL_DIR)/scripts/kernel.sh
 KERNEL_CACHE := $(or $(TEEMED_CACHE),/var/cache/teemed)/kernel
 KERNEL_JOBS ?= 2
-export KERNEL_JOBS
+KERNEL_BOARD_FLAVOUR ?= vexpress-qemu_armv8a-virtualized
+export KERNEL_JOBS KERNEL_BOARD_FLAVOUR
 
-.PHONY: kernel-deps kernel-prepare kernel-check kernel-modules kernel-versions
+.PHONY: kernel-deps kernel-prepare kernel-check kernel-modules kernel-versions \
+	kernel-board-test
 
 kernel-deps:
 	$(KERNEL_SH) deps
@@ -37,3 +42,6 @@ kernel-modules: kernel-deps
 
 kernel-versions:
 	@$(KERNEL_SH) versions
+
+kernel-board-test: kernel-deps
+	$(KERNEL_SH) board-test

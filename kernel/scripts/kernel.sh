@@ -13,6 +13,9 @@
 #                        --strict; kernel-doc; selftest build; uapi diff
 #   kernel.sh modules    patched tee.ko/optee.ko for the board; prints the
 #                        directory (cached, keyed by versions and patches)
+#   kernel.sh board-test boot the board (board/run.sh) on the NS-virtualized
+#                        OP-TEE with these modules; run teevm-smoke, the
+#                        smccc_filter selftest and xtest on its host
 #   kernel.sh devtree    a tree with the series applied as commits, to work
 #                        on the series; prints its path
 #   kernel.sh export DIR regenerate kernel/patches/ from the commits on top
@@ -20,7 +23,8 @@
 #
 # Versions come from board/versions.sh (the one place for them); only if
 # that file is missing are they resolved here, with apt-cache.
-# Environment: TEEMED_CACHE (default /var/cache/teemed), KERNEL_JOBS (2).
+# Environment: TEEMED_CACHE (default /var/cache/teemed), KERNEL_JOBS (2),
+# KERNEL_BOARD_FLAVOUR (board-test's OP-TEE, default the virtualized one).
 set -euo pipefail
 
 KERNEL_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -30,6 +34,10 @@ JOBS=${KERNEL_JOBS:-2}
 CROSS=aarch64-linux-gnu-
 # Debian's python3 first: checkpatch's spdxcheck needs python3-ply/-git.
 export PATH=/usr/bin:/bin:$PATH
+# The board's OP-TEE for board-test: the NS-virtualized one, which the
+# series is for (BOARD_OPTEE_FLAVOUR is the board's own knob, with another
+# default).
+KERNEL_BOARD_FLAVOUR=${KERNEL_BOARD_FLAVOUR:-vexpress-qemu_armv8a-virtualized}
 # Bump when prepare's steps change, so that old prepared trees are not used.
 PREPARE_REV=1
 # The commit every patch applies on: the pristine tree, committed by prepare.
@@ -119,9 +127,11 @@ prepared_key() {
 
 series() { find "$KERNEL_DIR/patches" -name '[0-9][0-9][0-9][0-9]-*.patch' ! -name '0000-*' | sort; }
 
-# Key of a module build: the prepared tree and the patches.
+# Key of a module build: the prepared tree, the patches, and what the
+# smoke test shipped beside the modules is built from.
 modules_key() {
-	{ prepared_key; cat $(series); } | sha
+	{ prepared_key; cat $(series) "$KERNEL_DIR/tests/teevm-smoke.c" \
+		"$REPO/tools/lib/uapi/linux/tee_vm.h"; } | sha
 }
 
 # --- deps -------------------------------------------------------------------
@@ -459,6 +469,25 @@ cmd_modules() {
 	echo "$dest"
 }
 
+# --- on the board -------------------------------------------------------------
+
+cmd_board_test() {
+	local mods extra
+	[ -f "$REPO/board/run.sh" ] || die "no board/run.sh"
+	mods=$(cmd_modules)
+	extra=$KCACHE/board-extra
+	rm -rf "$extra"
+	mkdir -p "$extra/usr/bin"
+	cp "$mods/teevm-smoke" "$mods/smccc_filter" "$extra/usr/bin/"
+	# Full paths: the selftest opens its own ELF through argv[0].
+	BOARD_OPTEE_FLAVOUR=$KERNEL_BOARD_FLAVOUR \
+	BOARD_HOST_MODULES=$mods BOARD_HOST_EXTRA=$extra \
+	BOARD_CMDS=${BOARD_CMDS:-"/usr/bin/teevm-smoke
+/usr/bin/smccc_filter
+xtest -t regression 1001 1004"} \
+		bash "$REPO/board/run.sh"
+}
+
 # --- working on the series ----------------------------------------------------
 
 cmd_devtree() {
@@ -490,6 +519,7 @@ main() {
 	check) kernel_versions && cmd_check ;;
 	modules) kernel_versions && cmd_modules ;;
 	devtree) kernel_versions && cmd_devtree ;;
+	board-test) kernel_versions && cmd_board_test ;;
 	export) cmd_export "$@" ;;
 	*) sed -n '3,20p' "${BASH_SOURCE[0]}" >&2; exit 2 ;;
 	esac
