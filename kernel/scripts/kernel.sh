@@ -26,6 +26,8 @@
 # Environment: TEEMED_CACHE (default /var/cache/teemed), KERNEL_JOBS (2),
 # KERNEL_BOARD_FLAVOUR (board-test's OP-TEE, default the virtualized one).
 set -euo pipefail
+# Paths here never hold spaces: $(series) and $(touched) split on purpose.
+# shellcheck disable=SC2046
 
 KERNEL_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 REPO=$(cd "$KERNEL_DIR/.." && pwd)
@@ -150,7 +152,7 @@ cmd_deps() {
 		return
 	fi
 	log "deps: installing ${missing[*]}"
-	[ -n "$(ls /var/lib/apt/lists/ 2>/dev/null | grep -v lock)" ] || apt-get update -q
+	compgen -G '/var/lib/apt/lists/*_Packages' >/dev/null || apt-get update -q
 	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q \
 		--no-install-recommends "${missing[@]}"
 }
