@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Paths here never hold spaces: $(series) and $(touched) split on purpose.
+# shellcheck disable=SC2046
 # SPDX-License-Identifier: BSD-2-Clause
 # kernel/scripts/kernel.sh — build and check the teemed Linux 6.12 series
 # (kernel/patches/) against Debian's linux-source-6.12, cross for arm64.
@@ -26,8 +28,6 @@
 # Environment: TEEMED_CACHE (default /var/cache/teemed), KERNEL_JOBS (2),
 # KERNEL_BOARD_FLAVOUR (board-test's OP-TEE, default the virtualized one).
 set -euo pipefail
-# Paths here never hold spaces: $(series) and $(touched) split on purpose.
-# shellcheck disable=SC2046
 
 KERNEL_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 REPO=$(cd "$KERNEL_DIR/.." && pwd)
