@@ -23,7 +23,7 @@ CMAKE_FLAGS ?=
 ASAN_RT := $(shell gcc -print-file-name=libasan.so)
 STDCXX_RT := $(shell gcc -print-file-name=libstdc++.so)
 
-.PHONY: all deps build arm64 fuzz bench run e2e-smoke e2e-full check check-asan check-tsan check-py check-cpp clean \
+.PHONY: all deps build arm64 fuzz bench run demo e2e-smoke e2e-full check check-asan check-tsan check-py check-cpp clean \
 	kernel-check e2e-smoke e2e-full fuzz bench
 
 all: build
@@ -58,10 +58,16 @@ arm64: $(BUILD)/arm64/Makefile
 build: $(BUILD)/release/Makefile
 	nice $(MAKE) -C $(BUILD)/release -j$(JOBS)
 
-# The main job. Until the emulated board runs a guest end to end, this is
-# the library demo against the OP-TEE model: it says so when it runs.
-run: build
-	@echo "== make run: library demo against the in-process OP-TEE MODEL (not real OP-TEE)"
+# The main job: the emulated arm64 board (TF-A + NS-virtualized OP-TEE +
+# patched host) runs xtest on the host, then boots a KVM guest with the
+# reference VMM and runs xtest in it through libteemed. RUN_MODE=full for
+# the whole regression suite on both sides.
+RUN_MODE ?= smoke
+run:
+	bash scripts/e2e.sh $(RUN_MODE)
+
+# The library alone, against the in-process OP-TEE model.
+demo: build
 	$(BUILD)/release/teemed_demo
 
 check: check-tsan check-bpf check-asan
