@@ -23,7 +23,7 @@ CMAKE_FLAGS ?=
 ASAN_RT := $(shell gcc -print-file-name=libasan.so)
 STDCXX_RT := $(shell gcc -print-file-name=libstdc++.so)
 
-.PHONY: all deps build arm64 fuzz bench run demo e2e-smoke e2e-full check check-asan check-tsan check-py check-cpp clean \
+.PHONY: all deps build arm64 fuzz bench run demo e2e-smoke e2e-full e2e-drills check check-asan check-tsan check-py check-cpp clean \
 	kernel-check e2e-smoke e2e-full fuzz bench
 
 all: build
@@ -98,16 +98,22 @@ e2e-smoke:
 	bash scripts/e2e.sh smoke
 e2e-full:
 	bash scripts/e2e.sh full
+e2e-drills:
+	bash scripts/e2e.sh drills
 # Fuzz each harness for FUZZ_SECONDS, starting from the committed seeds;
 # the growing corpus is kept outside the repository.
 FUZZ_SECONDS ?= 60
 FUZZ_CORPUS ?= $(TEEMED_CACHE)/fuzz/corpus
+FUZZ_HARNESSES := fuzz_smc fuzz_rpc
 fuzz: $(BUILD)/fuzz/Makefile
-	nice $(MAKE) -C $(BUILD)/fuzz -j$(JOBS) fuzz_smc
-	mkdir -p $(FUZZ_CORPUS)/smc
-	cd $(BUILD)/fuzz && ./fuzz_smc -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
-		-print_final_stats=1 $(FUZZ_CORPUS)/smc $(abspath tests/fuzz/seeds) 2>&1 | \
-		grep -E "DONE|^Done|^stat::|^==|SUMMARY|invariant"
+	nice cmake --build $(BUILD)/fuzz -j $(JOBS) --target $(FUZZ_HARNESSES)
+	for h in $(FUZZ_HARNESSES); do \
+		mkdir -p $(FUZZ_CORPUS)/$$h tests/fuzz/seeds/$$h && \
+		echo "== $$h" && \
+		(cd $(BUILD)/fuzz && ./$$h -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+			-print_final_stats=1 $(FUZZ_CORPUS)/$$h $(abspath tests/fuzz/seeds)/$$h 2>&1 | \
+			grep -E "DONE|^Done|^stat::|^==|SUMMARY|invariant") || exit 1; \
+	done
 
 # Benchmarks (Google Benchmark + callgrind), regenerating
 # Documentation/benchmarks.md. Numbers for notes, never assertions.

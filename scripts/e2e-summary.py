@@ -15,6 +15,7 @@ def main(path):
     sides = {"host": {"cases": [], "sub": [], "secs": 0.0},
              "guest": {"cases": [], "sub": [], "secs": 0.0}}
     failed_tests = {"host": [], "guest": []}
+    drills = []
     with open(path, errors="replace") as f:
         for line in f:
             line = line.rstrip("\r\n")
@@ -30,6 +31,9 @@ def main(path):
             m = STEP_END.search(line)
             if m and side == "guest":
                 sides["guest"]["secs"] += float(m[2])
+            m = re.search(r"TEEMED-DRILL (\S+) (pass|fail) ?(.*)", line)
+            if m:
+                drills.append(m.groups())
             if re.match(r"^\s*regression_\d+ FAILED", line) or " FAILED first error" in line:
                 failed_tests[side].append(line.strip())
     ok = True
@@ -46,6 +50,9 @@ def main(path):
               + (f" guest-xtest-secs={s['secs']:.1f}" if side == "guest" else ""))
         for t in failed_tests[side][:20]:
             print(f"    {side}: {t}")
+    for name, state, details in drills:
+        print(f"e2e drill {name}: {state.upper()} {details}")
+        ok &= state == "pass"
     return 0 if ok else 1
 
 

@@ -29,8 +29,24 @@ full)
 	: "${E2E_GUEST_XTEST:=-t regression}"
 	: "${E2E_TIMEOUT:=5400}"
 	;;
+drills)
+	# The failure drills of Documentation/e2e.md: SIGKILL of a VMM in the
+	# middle of a guest's xtest, then two guests at once with the host's
+	# own registration off, and a third refused.
+	: "${E2E_HOST_XTEST:=-t regression 1001}"
+	: "${E2E_GUEST_XTEST:=-t regression 1001 1004}"
+	: "${E2E_TIMEOUT:=1800}"
+	;;
+nvhe)
+	# KVM in nVHE mode (the host at EL1, KVM's hyp at EL2): the SMCCC
+	# filter selftest and a guest's xtest through the mediator.
+	: "${E2E_HOST_XTEST:=-t regression 1001}"
+	: "${E2E_GUEST_XTEST:=-t regression 1001 1004 6001}"
+	: "${E2E_TIMEOUT:=1200}"
+	export BOARD_APPEND="${BOARD_APPEND:-} kvm-arm.mode=nvhe"
+	;;
 *)
-	echo "usage: $0 smoke|full" >&2
+	echo "usage: $0 smoke|full|drills|nvhe" >&2
 	exit 2
 	;;
 esac
@@ -50,18 +66,35 @@ guest_initrd=$BOARD_INITRD
 
 extra=$(mktemp -d "${TMPDIR:-/tmp}/teemed-e2e.XXXXXX")
 trap 'rm -rf "$extra"' EXIT
-mkdir -p "$extra/usr/bin" "$extra/guest"
+mkdir -p "$extra/usr/bin" "$extra/guest" "$extra/etc"
 cp "$top/build/arm64/teemed-vmm" "$extra/usr/bin/"
+# The KVM selftest of the series (kernel/), and an unprivileged user.
+[ -x "$modules/smccc_filter" ] && cp "$modules/smccc_filter" "$extra/usr/bin/"
+printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' >"$extra/etc/passwd"
+printf 'root:x:0:\nnogroup:x:65534:\n' >"$extra/etc/group"
 cp "$guest_kernel" "$extra/guest/Image"
 cp "$guest_initrd" "$extra/guest/initrd"
 
-guest_cmds=$(printf 'xtest %s\n' "$E2E_GUEST_XTEST" | base64 -w0)
+b64() { printf '%s\n' "$1" | base64 -w0; }
+guest_cmds=$(b64 "xtest $E2E_GUEST_XTEST")
 guest_run="teemed-vmm --kernel /guest/Image --initrd /guest/initrd --mem $E2E_GUEST_MEM --cpus 1 --cmdline 'console=ttyS0 quiet panic=-1 teemed_cmds=$guest_cmds' 2>&1 | sed 's/^/guest| /'"
 cmds="xtest $E2E_HOST_XTEST"
+# The series' KVM selftest (SMCCC filter on the Trusted ranges), by full
+# path: it opens its own ELF through argv[0].
+[ "$mode" = nvhe ] && cmds+=$'\n'"/usr/bin/smccc_filter"
 for i in $(seq 1 "$E2E_GUESTS"); do
 	cmds+=$'\n'"set -o pipefail; $guest_run"
 done
-cmds+=$'\n'"cat /sys/kernel/debug/tee_vm/* 2>/dev/null; true"
+if [ "$mode" = drills ]; then
+	# Built here and baked in: busybox on the board has no base64 -w.
+	guest_args="--kernel /guest/Image --initrd /guest/initrd --mem 384 --cpus 1"
+	long=$(b64 "xtest -t regression 1004 4001 6001 6002 6003 6004 6005")
+	short=$(b64 "xtest $E2E_GUEST_XTEST")
+	sed -e "s|@GUEST_ARGS@|$guest_args|" -e "s|@LONG@|$long|" -e "s|@SHORT@|$short|" \
+		"$here/e2e-drills.sh" >"$extra/usr/bin/teemed-drills"
+	chmod +x "$extra/usr/bin/teemed-drills"
+	cmds="xtest $E2E_HOST_XTEST"$'\n'"teemed-drills"
+fi
 
 out=${BOARD_OUT:-$cache/out/e2e-$mode-$(date +%Y%m%d-%H%M%S)}
 set +e

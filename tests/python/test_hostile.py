@@ -276,6 +276,24 @@ def test_rpc_alloc_bad_buffer(guest, bad):
     assert guest.vm.stats()["rpc_buffers"] == 0
 
 
+def test_rpc_alloc_refused_before_shm_alloc(guest):
+    """The RPC argument of a SHM_ALLOC cannot be allocated (the guest
+    answers RPC ALLOC with no buffer): the call fails cleanly. Found by
+    fuzz_rpc in the OP-TEE model, which read the missing argument."""
+    sess = guest.open_session()[1].session
+
+    def hook(out):
+        if out[0] == o.RPC_ALLOC:
+            return [o.RETURN_FROM_RPC, 0, 0, out[3], 0, 0]
+        return None
+
+    guest.rpc_hook = hook
+    a0, res = guest.invoke(sess, o.TA_RPC_SHM, [[o.ATTR_VALUE_INPUT, 3 * o.PAGE, 0, 0]])
+    assert (a0, res.ret) == (o.RETURN_OK, o.TEEC_ERROR_OUT_OF_MEMORY)
+    assert guest.vm.stats()["shm_buffers"] == 0
+    guest.rpc_hook = None
+
+
 def test_rpc_shm_alloc_hostile_answers(guest):
     sess = guest.open_session()[1].session
     for attr, ptr in [(o.ATTR_TMEM_OUTPUT, 0x40001000),           # contiguous

@@ -207,7 +207,10 @@ public:
 			uint64_t p;
 			{
 				std::lock_guard g(lock_);
-				p = rpc_.at(reg_pair_to_64(out[1], out[2]));
+				auto it = rpc_.find(reg_pair_to_64(out[1], out[2]));
+				if (it == rpc_.end())
+					throw std::runtime_error("RPC CMD for an unknown argument");
+				p = it->second;
 			}
 			serve_cmd(at(p));
 			return smc({kReturnFromRpc, 0, 0, a3});
@@ -229,8 +232,13 @@ private:
 			MsgParam *m = prm(1);
 			if (attr_type(m->attr) == kAttrRmemOutput) {
 				std::lock_guard g(lock_);
-				auto &s = shm_.at(m->c);
-				for (size_t i = 0; i < img.size() && i < s.size; i++) {
+				auto it = shm_.find(m->c);
+				if (it == shm_.end() || m->a > it->second.size)
+					throw std::runtime_error("LOAD_TA into an unknown buffer");
+				auto &s = it->second;
+				// The request's fields live in guest memory a fuzzer may
+				// scribble on: stay inside the buffer whatever they say.
+				for (size_t i = 0; i < img.size() && m->a + i < s.size; i++) {
 					const size_t pos = s.offset + m->a + i;
 					*(at(s.pages[pos / kPageSize]) + pos % kPageSize) = img[i];
 				}
@@ -238,6 +246,8 @@ private:
 			m->b = img.size();
 		} else if (h.cmd == kRpcCmdShmAlloc) {
 			const uint64_t size = prm(0)->b;
+			if (size == 0 || size > (uint64_t(1) << 22))
+				throw std::runtime_error("SHM_ALLOC of an unreasonable size");
 			std::vector<uint64_t> owned;
 			const uint64_t bp = buffer(std::vector<std::byte>(size), 0, owned);
 			std::lock_guard g(lock_);

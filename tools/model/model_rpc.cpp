@@ -81,12 +81,13 @@ Task<std::optional<std::pair<uint64_t, Mobj>>> OpteeModel::shm_alloc(uint32_t ti
 	// The answer comes back in the same parameter as a TMEM_OUTPUT.
 	p[0].attr = kAttrValueInput;
 	const uint32_t r = co_await rpc_cmd(tid, kRpcCmdShmAlloc, p);
+	// Without an RPC argument (its ALLOC failed) there is no answer.
+	if (r != kTeecSuccess || !threads_[tid].rpc_arg)
+		co_return std::nullopt;
 	// rpc_cmd only copies outputs of output params; read the answer
 	// straight from the argument, as get_rpc_alloc_res does.
 	MsgParam a;
 	copy_bytes(&a, threads_[tid].rpc_arg + param_off(0), sizeof(a));
-	if (r != kTeecSuccess)
-		co_return std::nullopt;
 	std::optional<Mobj> m;
 	if (attr_type(a.attr) == kAttrTmemOutput && (a.attr & kAttrNoncontig) && a.b >= size)
 		m = mobj_from_noncontig(a.a, a.b);
