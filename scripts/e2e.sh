@@ -45,8 +45,14 @@ nvhe)
 	: "${E2E_TIMEOUT:=1200}"
 	export BOARD_APPEND="${BOARD_APPEND:-} kvm-arm.mode=nvhe"
 	;;
+trace)
+	# The eBPF tools (bpf/, arm64 build) watching a guest's xtest.
+	: "${E2E_HOST_XTEST:=-t regression 1001}"
+	: "${E2E_GUEST_XTEST:=-t regression 1001 1004 1006 4001 6001}"
+	: "${E2E_TIMEOUT:=1500}"
+	;;
 *)
-	echo "usage: $0 smoke|full|drills|nvhe" >&2
+	echo "usage: $0 smoke|full|drills|nvhe|trace" >&2
 	exit 2
 	;;
 esac
@@ -66,6 +72,7 @@ guest_initrd=$BOARD_INITRD
 
 extra=$(mktemp -d "${TMPDIR:-/tmp}/teemed-e2e.XXXXXX")
 trap 'rm -rf "$extra"' EXIT
+chmod 755 "$extra" # it is copied over the initramfs root, mode included
 mkdir -p "$extra/usr/bin" "$extra/guest" "$extra/etc"
 cp "$top/build/arm64/teemed-vmm" "$extra/usr/bin/"
 # The KVM selftest of the series (kernel/), and an unprivileged user.
@@ -85,6 +92,12 @@ cmds="xtest $E2E_HOST_XTEST"
 for i in $(seq 1 "$E2E_GUESTS"); do
 	cmds+=$'\n'"set -o pipefail; $guest_run"
 done
+if [ "$mode" = trace ]; then
+	make -C "$top" --no-print-directory bpf-arm64 >/dev/null
+	cp "$top/build/bpf-arm64/teemedlat" "$top/build/bpf-arm64/teemedpins" "$extra/usr/bin/"
+	cmds="xtest $E2E_HOST_XTEST"
+	cmds+=$'\n'"teemedlat -b /usr/bin/teemed-vmm >/tmp/lat.txt 2>&1 & l=\$!; teemedpins -b /usr/bin/teemed-vmm >/tmp/pins.txt 2>&1 & p=\$!; sleep 3; set -o pipefail; $guest_run; rc=\$?; kill -INT \$l \$p; wait \$l \$p; cat /tmp/lat.txt /tmp/pins.txt; exit \$rc"
+fi
 if [ "$mode" = drills ]; then
 	# Built here and baked in: busybox on the board has no base64 -w.
 	guest_args="--kernel /guest/Image --initrd /guest/initrd --mem 384 --cpus 1"
