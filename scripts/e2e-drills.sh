@@ -80,6 +80,7 @@ optee_ko=$(sed -n 's/^optee \(.*\)$/\1/p' /etc/teemed/modules)
 insmod "$optee_ko" host_client=0
 i=0
 while [ ! -e /dev/teevm0 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+echo 1 >$T/events/tee_vm/enable # the reloaded module's events start disabled
 teemed-vmm $G --cmdline "$(cmdline @SHORT@)" >/tmp/a.log 2>&1 &
 a=$!
 teemed-vmm $G --cmdline "$(cmdline @SHORT@)" >/tmp/b.log 2>&1 &
