@@ -306,14 +306,17 @@ int BPF_PROG(tee_vm_destroy, __u32 client_id, unsigned int pinned_pages,
 		if (!k)
 			return 0;
 	}
-	/* Fired after VM_DESTROYED, before the driver drops what is left:
-	 * any page still pinned here outlived the VMM's own cleanup. */
+	/* Fired after VM_DESTROYED, before the driver drops what is left.
+	 * Pages still pinned here are normal: OP-TEE held registered SHM
+	 * until VM_DESTROYED, so the driver unpins them now (design.md,
+	 * rule 4). Only `leaked` (an unwind that did not finish, pages kept
+	 * on purpose) is a leak. */
 	k->pages_at_destroy = pinned_pages;
 	k->unwound_threads = unwound_threads;
 	k->leaked = leaked;
 	if (s)
 		__sync_fetch_and_add(&s->kvms_destroyed, 1);
-	if (!pinned_pages && !leaked) {
+	if (!leaked) {
 		k->state = VM_DESTROYED;
 		return 0;
 	}

@@ -7,6 +7,7 @@
 #include <argp.h>
 #include <errno.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,7 +53,8 @@ const char argp_program_doc[] =
 "Pinned guest memory of the VMs libteemed mediates: live pinned pages,\n"
 "buffers and yielding calls per VM, with their high-water marks. A VM\n"
 "destroyed while pages stay pinned raises an ALARM line (a leak); so does a\n"
-"host driver context (tee_vm tracepoints) destroyed with pages pinned.\n"
+"host driver context (tee_vm tracepoints) that could not unwind a secure\n"
+"thread and so keeps its pages pinned on purpose.\n"
 "\n"
 "USAGE: teemedpins [-p PID] [-b BINARY] [-c CLIENT] [-i SEC] [-d SEC] [--check]\n"
 "\n"
@@ -164,9 +166,8 @@ static int handle_alarm(void *ctx, void *data, size_t len)
 		       (long long)a->buffers, (unsigned long long)a->lib_leaked);
 	} else {
 		stamp(ts, sizeof(ts));
-		printf("%s ALARM: driver context %u destroyed with %lld pages pinned%s\n", ts,
-		       a->client_id, (long long)a->pages,
-		       a->flags ? ", a secure thread lost (its pages stay pinned)" : "");
+		printf("%s ALARM: driver context %u lost a secure thread at destroy: "
+		       "%lld pages stay pinned\n", ts, a->client_id, (long long)a->pages);
 	}
 	fflush(stdout);
 	return 0;
@@ -198,7 +199,9 @@ static int krow_cmp(const void *a, const void *b)
 	return *x < *y ? -1 : *x > *y;
 }
 
-static void *read_all(int fd, size_t ksize, size_t rsize, size_t *count,
+/* Rows of `rsize` bytes: the key at offset 0, the value at `voff` (its
+ * alignment may put it after padding). */
+static void *read_all(int fd, size_t ksize, size_t voff, size_t rsize, size_t *count,
 		      int (*cmp)(const void *, const void *))
 {
 	char key[16], next[16];
@@ -216,7 +219,7 @@ static void *read_all(int fd, size_t ksize, size_t rsize, size_t *count,
 			cap *= 2;
 		}
 		memcpy(rows + n * rsize, next, ksize);
-		if (bpf_map_lookup_elem(fd, next, rows + n * rsize + ksize) == 0)
+		if (bpf_map_lookup_elem(fd, next, rows + n * rsize + voff) == 0)
 			n++;
 		memcpy(key, next, ksize);
 		prev = key;
@@ -230,9 +233,9 @@ static void print_table(struct teemedpins_bpf *obj, bool kernel_tp)
 {
 	size_t nv, nk, i;
 	struct vrow *v = read_all(bpf_map__fd(obj->maps.vms), sizeof(struct vm_key),
-				  sizeof(struct vrow), &nv, vrow_cmp);
+				  offsetof(struct vrow, v), sizeof(struct vrow), &nv, vrow_cmp);
 	struct krow *k = read_all(bpf_map__fd(obj->maps.kvms), sizeof(__u32),
-				  sizeof(struct krow), &nk, krow_cmp);
+				  offsetof(struct krow, k), sizeof(struct krow), &nk, krow_cmp);
 	struct pins_summary s = {};
 	__u32 zero = 0;
 	char ts[16];
