@@ -15,14 +15,6 @@ using namespace abi;
 
 namespace {
 
-SmcRegs answer(const SmcRegs &in, uint64_t a0)
-{
-	SmcRegs out = in;
-	out[0] = a0;
-	out[1] = out[2] = out[3] = 0;
-	return out;
-}
-
 // Field `f` of parameter i of an argument held as bytes.
 template <typename T>
 T get(const std::vector<std::byte> &b, size_t off)
@@ -51,7 +43,7 @@ SmcRegs VmState::resume(const SmcRegs &in)
 		// OP-TEE's answer to resume information it cannot use.
 		if (in[3] >> 32 || t == threads_.end() || t->second->busy) {
 			st_.rejected++;
-			return answer(in, kReturnEResume);
+			return refusal(in, kReturnEResume);
 		}
 		it = t->second;
 		it->busy = true;
@@ -82,14 +74,14 @@ SmcRegs VmState::drive(std::list<Call>::iterator it, Result<SmcRegs> out)
 			it->busy = false;
 			if (!it->suspended)
 				erase_call(it);
-			return answer({}, kReturnENotAvail);
+			return refusal({}, kReturnENotAvail);
 		}
 		const SmcRegs &o = *out;
 		if (!is_rpc(o[0])) {
 			complete(*it, o);
 			std::lock_guard g(lock_);
 			erase_call(it);
-			return answer(o, o[0]);
+			return refusal(o, o[0]);
 		}
 		{
 			std::lock_guard g(lock_);
@@ -112,7 +104,7 @@ SmcRegs VmState::drive(std::list<Call>::iterator it, Result<SmcRegs> out)
 		if (round >= kUnwindRounds) {
 			std::lock_guard g(lock_);
 			it->busy = false;
-			return answer({}, kReturnENotAvail);
+			return refusal({}, kReturnENotAvail);
 		}
 		out = resume_smc(*it, nullptr);
 	}

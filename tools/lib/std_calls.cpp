@@ -14,14 +14,6 @@ using namespace abi;
 
 namespace {
 
-SmcRegs answer(const SmcRegs &in, uint64_t a0)
-{
-	SmcRegs out = in;
-	out[0] = a0;
-	out[1] = out[2] = out[3] = 0;
-	return out;
-}
-
 // The bytes [off, off + len) of a pinned buffer, as VMM memory runs.
 GuestSpan span_in(const std::vector<uint64_t> &page_vas, uint64_t off, size_t len)
 {
@@ -83,7 +75,7 @@ std::optional<SmcRegs> VmState::load_arg(Call &c, const SmcRegs &in)
 			std::lock_guard g(lock_);
 			auto it = shm_.find(cookie);
 			if (it == shm_.end())
-				return answer(in, kReturnEBadAddr);
+				return refusal(in, kReturnEBadAddr);
 			vas = it->second.buf.page_vas();
 			size = it->second.buf.size();
 			first = it->second.buf.first_offset();
@@ -91,31 +83,31 @@ std::optional<SmcRegs> VmState::load_arg(Call &c, const SmcRegs &in)
 		// OP-TEE: the argument must be aligned and lie inside the
 		// registered buffer, the RPC argument right behind it.
 		if (offset >= size || size - offset < sizeof(hdr) || (first + offset) % 8)
-			return answer(in, kReturnEBadAddr);
+			return refusal(in, kReturnEBadAddr);
 		span_in(vas, first + offset, sizeof(hdr)).read(std::as_writable_bytes(std::span(&hdr, 1)));
 		if (hdr.num_params > kMaxNumParams)
-			return answer(in, kReturnEBadAddr);
+			return refusal(in, kReturnEBadAddr);
 		const uint64_t need = arg_size(hdr.num_params) + rpc_size;
 		// The shadow is one page: an argument that needs more than
 		// OP-TEE's own page-sized maximum cannot be mediated.
 		if (need > size - offset || need > kPageSize)
-			return answer(in, kReturnEBadAddr);
+			return refusal(in, kReturnEBadAddr);
 		c.arg_loc = span_in(vas, first + offset, arg_size(hdr.num_params));
 		c.rpc_loc = span_in(vas, first + offset + arg_size(hdr.num_params), rpc_size);
 	} else {
 		if (c.mode == ArgMode::RpcArg && !rpc_param_count_)
-			return answer(in, kReturnUnknownFunction);
+			return refusal(in, kReturnUnknownFunction);
 		const uint64_t ipa = reg_pair_to_64(in[1], in[2]);
 		// Not in reserved SHM (guests have none), so OP-TEE maps it
 		// as one dynamic page: it must start one.
 		if (ipa & kPageMask || !mem_.read_obj(ipa, hdr))
-			return answer(in, kReturnEBadAddr);
+			return refusal(in, kReturnEBadAddr);
 		if (hdr.num_params > kMaxNumParams)
-			return answer(in, kReturnEBadAddr);
+			return refusal(in, kReturnEBadAddr);
 		const uint64_t need = arg_size(hdr.num_params) + rpc_size;
 		auto va = mem_.translate(ipa, need);
 		if (need > kPageSize || !va)
-			return answer(in, kReturnEBadAddr);
+			return refusal(in, kReturnEBadAddr);
 		c.arg_loc.segs = {{*va, uint32_t(arg_size(hdr.num_params))}};
 		if (rpc_size)
 			c.rpc_loc.segs = {{*va + arg_size(hdr.num_params), uint32_t(rpc_size)}};
@@ -203,7 +195,7 @@ SmcRegs VmState::start_call(const SmcRegs &in)
 		st_.yielding_calls++;
 		if (calls_.size() >= call_limit()) {
 			st_.rejected++;
-			return answer(in, kReturnEThreadLimit);
+			return refusal(in, kReturnEThreadLimit);
 		}
 		it = calls_.emplace(calls_.end());
 		it->busy = true;
@@ -223,11 +215,11 @@ SmcRegs VmState::start_call(const SmcRegs &in)
 	if (auto early = load_arg(c, in))
 		return refuse(*early);
 	if (!allowed_cmd(c.hdr.cmd))
-		return refuse(answer(in, kReturnEBadCmd));
+		return refuse(refusal(in, kReturnEBadCmd));
 
 	auto shadow = ctx_->alloc_shadow();
 	if (!shadow)
-		return refuse(answer(in, kReturnENoMem));
+		return refuse(refusal(in, kReturnENoMem));
 	c.shadow = BackendObject(ctx_.get(), *shadow);
 
 	std::vector<MsgParam> params;
@@ -237,7 +229,7 @@ SmcRegs VmState::start_call(const SmcRegs &in)
 		// call "completes" with the error in the argument.
 		const uint32_t rv[2] = {err, kTeecOriginComms};
 		c.arg_loc.write(kOffRet, std::as_bytes(std::span(rv)));
-		return refuse(answer(in, kReturnOk));
+		return refuse(refusal(in, kReturnOk));
 	}
 	if (c.hdr.cmd == kCmdUnregisterShm && !c.params.empty())
 		c.unreg_cookie = c.params[0].c;

@@ -22,6 +22,16 @@
 
 namespace teemed {
 
+// A yielding call's answer without results: a0, and a1..a3 cleared (x4..x7
+// stay as the guest had them).
+inline SmcRegs refusal(const SmcRegs &in, uint64_t a0)
+{
+	SmcRegs out = in;
+	out[0] = a0;
+	out[1] = out[2] = out[3] = 0;
+	return out;
+}
+
 // Pinned-page accounting shared by every pin of a VM.
 struct PinAccount {
 	std::atomic<uint32_t> pages{0};

@@ -28,13 +28,9 @@ Task<uint32_t> OpteeModel::rpc_cmd(uint32_t tid, uint32_t cmd, std::vector<MsgPa
 		// rpc_shm_mobj_alloc: dynamic, so page aligned and one page.
 		std::byte *p = (pa & kPageMask) ? nullptr : phys_.map(pa, sz);
 		if (!p) {
-			if (cookie) {
-				SmcRegs f{};
-				f[0] = rpc_val(kRpcFuncFree);
-				f[1] = reg_hi(cookie);
-				f[2] = reg_lo(cookie);
-				co_await Rpc{&threads_[tid].ch, f};
-			}
+			// Unusable: give the cookie back (thread_rpc_free_arg).
+			threads_[tid].rpc_cookie = cookie;
+			co_await free_rpc_arg(tid);
 			co_return kTeecErrorOutOfMemory;
 		}
 		threads_[tid].rpc_arg = p;
