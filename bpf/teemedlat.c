@@ -108,26 +108,14 @@ static const struct argp_option opts[] = {
 	{},
 };
 
-static long parse_long(const char *arg, struct argp_state *state, long min)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(arg, &end, 0);
-	if (errno || *end || v < min)
-		argp_error(state, "invalid number: %s", arg);
-	return v;
-}
-
 static error_t parse_arg(int key, char *arg, struct argp_state *state)
 {
 	switch (key) {
-	case 'p': env.pid = parse_long(arg, state, 1); break;
+	case 'p': env.pid = parse_num_arg(arg, state, 1); break;
 	case 'b': env.binary = arg; break;
-	case 'c': env.client = parse_long(arg, state, 0); break;
-	case 'i': env.interval = parse_long(arg, state, 1); break;
-	case 'd': env.duration = parse_long(arg, state, 1); break;
+	case 'c': env.client = parse_num_arg(arg, state, 0); break;
+	case 'i': env.interval = parse_num_arg(arg, state, 1); break;
+	case 'd': env.duration = parse_num_arg(arg, state, 1); break;
 	case 'e': env.events = true; break;
 	case 'T': env.table = true; break;
 	case 'j': env.json = true; break;

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
+#include <argp.h>
+#include <stdlib.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -238,4 +240,16 @@ const char *resolve_binary(const char *binary, int pid, char *buf, size_t len)
 		return NULL;
 	buf[n] = 0;
 	return buf;
+}
+
+long parse_num_arg(const char *arg, struct argp_state *state, long min)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 0);
+	if (errno || *end || v < min)
+		argp_error(state, "invalid number: %s", arg);
+	return v;
 }

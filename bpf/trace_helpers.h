@@ -36,6 +36,10 @@ struct bpf_link *attach_teemed_usdt(struct bpf_program *prog, int pid, const cha
 				    const char *name);
 
 /* The binary holding the probes: the given one, /proc/PID/exe, or NULL. */
+/* A number option of at least `min`, or argp_error(). */
+struct argp_state;
+long parse_num_arg(const char *arg, struct argp_state *state, long min);
+
 const char *resolve_binary(const char *binary, int pid, char *buf, size_t len);
 
 #endif
