@@ -229,6 +229,18 @@ static __always_inline struct kvm_pins *kvm_of(__u32 client_id)
 	return lookup_or_init(&kvms, &client_id, &zero_kvm);
 }
 
+/* A context the driver unpins for or destroys: maybe from another task
+ * than the VMM's (context release), so a pid filter cannot apply; with
+ * one, only contexts already seen from the VMM count. */
+static __always_inline struct kvm_pins *kvm_released(__u32 client_id)
+{
+	struct kvm_pins *k = bpf_map_lookup_elem(&kvms, &client_id);
+
+	if (!k && !targ_tgid)
+		k = kvm_of(client_id);
+	return k;
+}
+
 SEC("raw_tp/tee_vm_create")
 int BPF_PROG(tee_vm_create, __u32 client_id, unsigned int max_pinned_pages)
 {
@@ -273,14 +285,9 @@ int BPF_PROG(tee_vm_unpin, __u32 client_id, __u32 handle, unsigned int num_pages
 	 * task than the VMM's: no pid filter here. */
 	if (filter_client && client_id != targ_client)
 		return 0;
-	k = bpf_map_lookup_elem(&kvms, &client_id);
-	if (!k) {
-		if (targ_tgid)
-			return 0;
-		k = kvm_of(client_id);
-		if (!k)
-			return 0;
-	}
+	k = kvm_released(client_id);
+	if (!k)
+		return 0;
 	if (k->state == VM_SEEN && !k->pins && !k->unpins)
 		k->pages = (__s64)pinned_pages + num_pages;
 	__sync_fetch_and_add(&k->pages, -(__s64)num_pages);
@@ -298,14 +305,9 @@ int BPF_PROG(tee_vm_destroy, __u32 client_id, unsigned int pinned_pages,
 
 	if (filter_client && client_id != targ_client)
 		return 0;
-	k = bpf_map_lookup_elem(&kvms, &client_id);
-	if (!k) {
-		if (targ_tgid)
-			return 0;
-		k = kvm_of(client_id);
-		if (!k)
-			return 0;
-	}
+	k = kvm_released(client_id);
+	if (!k)
+		return 0;
 	/* Fired after VM_DESTROYED, before the driver drops what is left.
 	 * Pages still pinned here are normal: OP-TEE held registered SHM
 	 * until VM_DESTROYED, so the driver unpins them now (design.md,
