@@ -32,7 +32,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
 fi
 . "$here/versions.sh"
-qemu_major=$(qemu-system-aarch64 --version 2>/dev/null | sed -n 's/^QEMU emulator version \([0-9]*\)\..*/\1/p')
+qemu_major=0
+if command -v qemu-system-aarch64 >/dev/null; then
+	qemu_major=$(qemu-system-aarch64 --version | sed -n 's/^QEMU emulator version \([0-9]*\)\..*/\1/p')
+fi
 if [ "${qemu_major:-0}" -lt "$BOARD_QEMU_MIN_MAJOR" ]; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q -t bookworm-backports qemu-system-arm
 fi

@@ -215,8 +215,11 @@ cmd_prepare() {
 	log "prepare: committing the pristine tree"
 	# Debian's .gitignore ignores the top level: add with -f, and give the
 	# series a fixed base to apply on.
+	# No automatic gc: it would repack in the background while the tree
+	# is being copied (fresh_tree), and the copy would miss objects.
 	(cd "$tmp/linux" &&
 		git init -q &&
+		git config gc.auto 0 &&
 		git add -f -A . &&
 		git -c user.name=teemed -c user.email=teemed@localhost \
 			commit -q -m "Debian $KERNEL_PKG_SOURCE $KERNEL_SOURCE_VERSION" &&
