@@ -1,0 +1,2013 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * adversarial-vmm — a VMM taken over by its guest, on a host with a
+ * virtualized OP-TEE (the board): it holds a real VM context and tries,
+ * through it, to make OP-TEE touch memory it does not own, to keep OP-TEE
+ * using memory after it was let go, and to exceed what it is charged for.
+ * Each attack asserts its exact outcome: a refusal (with the errno the
+ * uapi documents, and the context's SMC count unchanged: OP-TEE was never
+ * reached), or the safe behaviour the design chose.
+ *
+ * Built against tools/lib/uapi/linux/tee_vm.h. Built against the header of
+ * the first series (it had TEE_VM_IOC_XFER), the same attacks run through
+ * that uapi's shadows and relocations: that is how the "before" column of
+ * Documentation/threat-model.md was measured.
+ *
+ * Prints "adversarial-vmm: ok|FAIL: <attack>: <detail>" per check and
+ * "adversarial-vmm: N passed, M failed"; exit status 0 only if M is 0.
+ * Needs root (the pagemap, /dev/teevm0, the quota parameter), the Debian
+ * xtest TAs in /lib/optee_armtz, and OP-TEE's invoke-tests pseudo TA.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/tee.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "linux/tee_vm.h"
+
+#ifdef TEE_VM_IOC_XFER
+#define OLD_UAPI 1
+#else
+#define OLD_UAPI 0
+#endif
+
+#define PG 4096u
+
+/* OP-TEE SMC function ids and returns (optee_smc.h) */
+#define SMC_CALLS_UID		0xbf00ff01u
+#define SMC_GET_SHM_CONFIG	0xb2000007u
+#define SMC_ENABLE_SHM_CACHE	0xb200000bu
+#define SMC_DISABLE_SHM_CACHE	0xb200000au
+#define SMC_VM_CREATED		0xb200000du
+#define SMC_VM_DESTROYED	0xb200000eu
+#define SMC_CALL_WITH_ARG	0x32000004u
+#define SMC_CALL_WITH_REGD_ARG	0x32000013u
+#define SMC_RETURN_FROM_RPC	0x32000003u
+#define SMC_OK			0u
+#define SMC_ETHREAD_LIMIT	1u
+#define SMC_ENOTAVAIL		7u
+#define RPC_PREFIX		0xffff0000u
+#define RPC_ALLOC		0
+#define RPC_FREE		2
+#define RPC_FOREIGN_INTR	4
+#define RPC_CMD			5
+
+/* OP-TEE messages (optee_msg.h, optee_rpc_cmd.h) */
+#define CMD_OPEN_SESSION	0
+#define CMD_INVOKE		1
+#define CMD_CLOSE_SESSION	2
+#define CMD_REGISTER_SHM	4
+#define CMD_UNREGISTER_SHM	5
+#define ATTR_VALUE_IN		0x1
+#define ATTR_VALUE_OUT		0x2
+#define ATTR_RMEM_IN		0x5
+#define ATTR_RMEM_OUT		0x6
+#define ATTR_RMEM_INOUT		0x7
+#define ATTR_TMEM_IN		0x9
+#define ATTR_TMEM_OUT		0xa
+#define ATTR_TMEM_INOUT		0xb
+#define ATTR_META		(1u << 8)
+#define ATTR_NONCONTIG		(1u << 9)
+#define RPC_LOAD_TA		0
+#define RPC_FS			2
+#define RPC_GET_TIME		3
+#define RPC_NOTIFICATION	4
+#define RPC_SUSPEND		5
+#define RPC_SHM_ALLOC		6
+#define RPC_SHM_FREE		7
+#define TEEC_SUCCESS		0u
+#define TEEC_ERROR_GENERIC	0xffff0000u
+#define TEEC_ERROR_ITEM_NOT_FOUND 0xffff0008u
+#define TEEC_ERROR_NOT_SUPPORTED 0xffff000au
+
+/* OP-TEE's invoke-tests pseudo TA and the os_test TA of optee_test */
+static const uint8_t pta_invoke_tests[16] = {
+	0xd9, 0x6a, 0x5b, 0x40, 0xc3, 0xe5, 0x21, 0xe3,
+	0x87, 0x94, 0x10, 0x02, 0xa5, 0xd5, 0xc6, 0x1b };
+#define PTA_CMD_PARAMS		1	/* 1 in/out memref: byte 0 = sum of bytes */
+static const uint8_t ta_os_test[16] = {
+	0x5b, 0x9e, 0x0e, 0x40, 0x26, 0x36, 0x11, 0xe1,
+	0xad, 0x9e, 0x00, 0x02, 0xa5, 0xd5, 0xc5, 0x1b };
+#define OS_TEST_CMD_WAIT	9	/* TEE_Wait(value a ms) */
+
+struct prm {
+	uint64_t attr;
+	uint64_t a, b, c; /* tmem: buf_ptr (here: pin handle), size, shm_ref */
+};
+
+#define MAXP 6
+struct msg {
+	uint32_t cmd, func, session, cancel_id, pad, ret, ret_origin, num_params;
+	struct prm p[MAXP];
+};
+#define MSG_SIZE(n) (32u + 32u * (n))
+
+/* ---- results ------------------------------------------------------------ */
+
+static int passed, failed, debug;
+
+static void check(int ok, const char *what, const char *fmt, ...)
+{
+	char detail[256] = "";
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	printf("adversarial-vmm: %s: %s: %s\n", ok ? "ok" : "FAIL", what, detail);
+	fflush(stdout);
+	if (ok)
+		passed++;
+	else
+		failed++;
+}
+
+static void die(const char *what)
+{
+	printf("adversarial-vmm: FAIL: %s: %s\n", what, strerror(errno));
+	printf("adversarial-vmm: %d passed, %d failed\n", passed, failed + 1);
+	exit(1);
+}
+
+/* ---- memory helpers ------------------------------------------------------- */
+
+/* A page-aligned, locked buffer of n pages, filled with @fill */
+static uint8_t *pages(unsigned int n, int fill)
+{
+	uint8_t *p = mmap(NULL, (size_t)n * PG, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+
+	if (p == MAP_FAILED)
+		die("mmap");
+	memset(p, fill, (size_t)n * PG);
+	mlock(p, (size_t)n * PG);
+	return p;
+}
+
+/* Physical address of a page of ours, through the pagemap (root only) */
+static uint64_t phys_of(const void *va)
+{
+	uint64_t e = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+
+	if (fd < 0 || pread(fd, &e, 8, ((uintptr_t)va / PG) * 8) != 8)
+		die("pagemap");
+	close(fd);
+	if (!(e & (1ull << 63)) || !(e & ((1ull << 55) - 1)))
+		die("pagemap: no frame (not root?)");
+	return (e & ((1ull << 55) - 1)) * PG + ((uintptr_t)va & (PG - 1));
+}
+
+/* Pages this process pinned (VmPin of /proc/self/status), in kB */
+static long vm_pin_kb(void)
+{
+	char line[128];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmPin: %ld kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+static __attribute__((unused)) int set_quota(unsigned int pages)
+{
+	FILE *f = fopen("/sys/module/optee/parameters/vm_max_pinned_pages", "w");
+
+	if (!f)
+		return -1;
+	fprintf(f, "%u\n", pages);
+	return fclose(f);
+}
+
+/* Drop CAP_IPC_LOCK from the effective set: RLIMIT_MEMLOCK then applies */
+static int drop_ipc_lock(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d))
+		return -1;
+	d[CAP_IPC_LOCK / 32].effective &= ~(1u << (CAP_IPC_LOCK % 32));
+	return syscall(SYS_capset, &h, d);
+}
+
+/* ---- the transport: one VM context through the uapi under test ----------- */
+
+struct shm {
+	uint64_t cookie;
+	uint32_t handle;
+	uint8_t *buf;
+	size_t len;
+};
+
+struct vm {
+	int fd;
+	int dev;		/* old uapi: the device; the context is fd */
+	uint32_t client;
+	uint64_t next_cookie;
+	struct shm shm[64];	/* the supplicant's SHM_ALLOC buffers */
+	/* old uapi only */
+	uint32_t pin_handle[256];
+	uint32_t pin_offset[256];
+	uint32_t rpc_shadow[64];	/* RPC argument shadows, by cookie = handle */
+};
+
+struct info {
+	uint32_t client, pinned, kernel, max, pins, held, suspended;
+	int64_t smcs;	/* -1: the uapi has no counter */
+};
+
+static int xioctl(int fd, unsigned long req, void *arg)
+{
+	return ioctl(fd, req, arg) < 0 ? -errno : 0;
+}
+
+/* One yielding call in progress */
+struct call {
+	struct msg *m;		/* the caller's message, updated at completion */
+	uint64_t regs[8];	/* OP-TEE's last answer */
+	struct msg req;		/* RPC_CMD: OP-TEE's request */
+	uint32_t shadow;	/* old uapi: the argument's shadow */
+};
+
+#if OLD_UAPI
+
+static int vm_open(struct vm *vm)
+{
+	struct tee_ioctl_vm_create c = { 0 };
+
+	memset(vm, 0, sizeof(*vm));
+	vm->dev = open("/dev/teevm0", O_RDWR | O_CLOEXEC);
+	if (vm->dev < 0)
+		return -errno;
+	vm->fd = ioctl(vm->dev, TEE_IOC_VM_CREATE, &c);
+	if (vm->fd < 0) {
+		int e = -errno;
+
+		close(vm->dev);
+		return e;
+	}
+	vm->client = c.client_id;
+	vm->next_cookie = 0x1000;
+	return 0;
+}
+
+static void vm_close(struct vm *vm)
+{
+	close(vm->fd);
+	close(vm->dev);
+}
+
+static int vm_info(struct vm *vm, struct info *i)
+{
+	struct tee_ioctl_vm_info o = { 0 };
+	int rc = xioctl(vm->fd, TEE_VM_IOC_INFO, &o);
+
+	*i = (struct info){ o.client_id, o.pinned_pages, 0, o.max_pinned_pages,
+			    o.num_objects, 0, o.suspended_threads, -1 };
+	return rc;
+}
+
+static int vm_pin_vas(struct vm *vm, const uint64_t *vas, unsigned int n,
+		      uint32_t off, uint64_t size, uint32_t *h)
+{
+	struct tee_ioctl_vm_pin p = { (uintptr_t)vas, n, 0 };
+	int rc = xioctl(vm->fd, TEE_VM_IOC_PIN, &p);
+	unsigned int k;
+
+	(void)size;
+	if (rc)
+		return rc;
+	*h = p.handle;
+	for (k = 0; k < 256; k++) {
+		if (!vm->pin_handle[k]) {
+			vm->pin_handle[k] = p.handle;
+			vm->pin_offset[k] = off;
+			break;
+		}
+	}
+	return 0;
+}
+
+/* The offset of a pin of ours, or -1 for a value that names no pin */
+static int64_t pin_offset(struct vm *vm, uint64_t h)
+{
+	unsigned int k;
+
+	for (k = 0; k < 256; k++)
+		if (h && vm->pin_handle[k] == h)
+			return vm->pin_offset[k];
+	return -1;
+}
+
+static int vm_release(struct vm *vm, uint32_t h)
+{
+	struct tee_ioctl_vm_release r = { .handle = h };
+
+	return xioctl(vm->fd, TEE_VM_IOC_RELEASE, &r);
+}
+
+static int vm_fast(struct vm *vm, uint64_t *regs)
+{
+	struct tee_ioctl_vm_call c = { 0 };
+	int rc;
+
+	memcpy(c.regs, regs, sizeof(c.regs));
+	rc = xioctl(vm->fd, TEE_VM_IOC_CALL, &c);
+	if (!rc)
+		memcpy(regs, c.regs, sizeof(c.regs));
+	return rc;
+}
+
+static uint32_t new_shadow(struct vm *vm)
+{
+	struct tee_ioctl_vm_shadow s = { 0 };
+
+	return xioctl(vm->fd, TEE_VM_IOC_SHADOW, &s) ? 0 : s.handle;
+}
+
+/* Relocations for the TMEM parameters of @m that name pins by handle; any
+ * other value goes to OP-TEE as it is, which is what the first uapi did */
+static unsigned int tmem_relocs(struct vm *vm, const struct msg *m, uint32_t shadow,
+				uint32_t base, struct tee_ioctl_vm_reloc *r)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < m->num_params && i < MAXP; i++) {
+		uint32_t t = m->p[i].attr & 0xff;
+
+		if (t < ATTR_TMEM_IN || t > ATTR_TMEM_INOUT || pin_offset(vm, m->p[i].a) < 0)
+			continue;
+		r[n++] = (struct tee_ioctl_vm_reloc){
+			(uint32_t)m->p[i].a, (uint32_t)pin_offset(vm, m->p[i].a),
+			TEE_VM_RELOC_SHADOW, shadow,
+			base + (uint32_t)offsetof(struct msg, p[i].a), 0 };
+	}
+	return n;
+}
+
+static int call_start(struct vm *vm, struct call *c, struct msg *m)
+{
+	struct tee_ioctl_vm_reloc r[MAXP + 1];
+	struct tee_ioctl_vm_xfer x[2];
+	struct tee_ioctl_vm_call a = { .regs = { SMC_CALL_WITH_ARG } };
+	int rc;
+
+	c->m = m;
+	c->shadow = new_shadow(vm);
+	if (!c->shadow)
+		return -ENOMEM;
+	x[0] = (struct tee_ioctl_vm_xfer){ (uintptr_t)m, c->shadow, 0,
+					   MSG_SIZE(m->num_params), TEE_VM_XFER_TO_SHADOW };
+	x[1] = (struct tee_ioctl_vm_xfer){ (uintptr_t)m, c->shadow, 0,
+					   MSG_SIZE(m->num_params), TEE_VM_XFER_FROM_SHADOW };
+	r[0] = (struct tee_ioctl_vm_reloc){ c->shadow, 0, TEE_VM_RELOC_A1A2, 0, 0, 0 };
+	a.num_relocs = 1 + tmem_relocs(vm, m, c->shadow, 0, r + 1);
+	a.relocs = (uintptr_t)r;
+	a.xfers = (uintptr_t)x;
+	a.num_xfers = 2;
+	rc = xioctl(vm->fd, TEE_VM_IOC_CALL, &a);
+	if (!rc)
+		memcpy(c->regs, a.regs, sizeof(a.regs));
+	return rc;
+}
+
+/* Read OP-TEE's RPC_CMD request out of the shadow its cookie names */
+static int read_request(struct vm *vm, struct call *c)
+{
+	struct tee_ioctl_vm_xfer x = { (uintptr_t)&c->req, (uint32_t)c->regs[2], 0,
+				       MSG_SIZE(4), TEE_VM_XFER_FROM_SHADOW };
+	struct tee_ioctl_vm_xfers xs = { (uintptr_t)&x, 1, 0 };
+
+	memset(&c->req, 0, sizeof(c->req));
+	return xioctl(vm->fd, TEE_VM_IOC_XFER, &xs);
+}
+
+/*
+ * RETURN_FROM_RPC. @regs: the VMM's a1..a6 (for RPC_ALLOC a1|a2 non-zero
+ * asks for a buffer, a4/a5 its cookie); @ans: the answer to an RPC_CMD.
+ */
+static int call_resume(struct vm *vm, struct call *c, const uint64_t *regs,
+		       const struct msg *ans)
+{
+	struct tee_ioctl_vm_reloc r[MAXP + 1];
+	struct tee_ioctl_vm_xfer x[2];
+	struct tee_ioctl_vm_call a = { .regs = { SMC_RETURN_FROM_RPC } };
+	uint32_t func = c->regs[0] & 0xffff;
+	unsigned int nx = 0, nr = 0, k;
+	int rc;
+
+	for (k = 1; k < 7; k++)
+		a.regs[k] = regs ? regs[k] : 0;
+	a.regs[3] = c->regs[3];
+	/* a1 = 1, a2 = 0: "a buffer, please"; anything else goes as it is */
+	if (func == RPC_ALLOC && regs && regs[1] == 1 && !regs[2]) {
+		uint32_t sh = new_shadow(vm);
+
+		if (!sh)
+			return -ENOMEM;
+		for (k = 0; k < 64; k++)
+			if (!vm->rpc_shadow[k]) {
+				vm->rpc_shadow[k] = sh;
+				break;
+			}
+		/* The cookie is the shadow's handle: FREE names it */
+		a.regs[4] = 0;
+		a.regs[5] = sh;
+		r[nr++] = (struct tee_ioctl_vm_reloc){ sh, 0, TEE_VM_RELOC_A1A2, 0, 0, 0 };
+	} else if (func == RPC_CMD && ans) {
+		uint32_t sh = (uint32_t)c->regs[2];
+
+		x[nx++] = (struct tee_ioctl_vm_xfer){ (uintptr_t)ans, sh, 0,
+						      MSG_SIZE(ans->num_params),
+						      TEE_VM_XFER_TO_SHADOW };
+		nr = tmem_relocs(vm, ans, sh, 0, r);
+	}
+	x[nx++] = (struct tee_ioctl_vm_xfer){ (uintptr_t)c->m, c->shadow, 0,
+					      MSG_SIZE(c->m->num_params),
+					      TEE_VM_XFER_FROM_SHADOW };
+	a.xfers = (uintptr_t)x;
+	a.num_xfers = nx;
+	a.relocs = (uintptr_t)r;
+	a.num_relocs = nr;
+	rc = xioctl(vm->fd, TEE_VM_IOC_CALL, &a);
+	if (!rc)
+		memcpy(c->regs, a.regs, sizeof(a.regs));
+	return rc;
+}
+
+/* OP-TEE let go of an RPC argument buffer */
+static void rpc_free(struct vm *vm, uint64_t cookie)
+{
+	unsigned int k;
+
+	for (k = 0; k < 64; k++)
+		if (vm->rpc_shadow[k] && vm->rpc_shadow[k] == cookie) {
+			vm_release(vm, vm->rpc_shadow[k]);
+			vm->rpc_shadow[k] = 0;
+		}
+}
+
+static void call_end(struct vm *vm, struct call *c)
+{
+	if (c->shadow)
+		vm_release(vm, c->shadow);
+	c->shadow = 0;
+}
+
+#else /* the VM-context uapi of this series */
+
+static int vm_open(struct vm *vm)
+{
+	struct tee_ioctl_vm_info i = { 0 };
+
+	memset(vm, 0, sizeof(*vm));
+	vm->fd = open("/dev/teevm0", O_RDWR | O_CLOEXEC);
+	if (vm->fd < 0)
+		return -errno;
+	vm->dev = -1;
+	if (xioctl(vm->fd, TEE_IOC_VM_INFO, &i))
+		return -EIO;
+	vm->client = i.client_id;
+	vm->next_cookie = 0x1000;
+	return 0;
+}
+
+static void vm_close(struct vm *vm)
+{
+	close(vm->fd);
+}
+
+static int vm_info(struct vm *vm, struct info *i)
+{
+	struct tee_ioctl_vm_info o = { 0 };
+	int rc = xioctl(vm->fd, TEE_IOC_VM_INFO, &o);
+
+	*i = (struct info){ o.client_id, o.pinned_pages, o.kernel_pages, o.max_pages,
+			    o.num_pins, o.held, o.suspended_threads, (int64_t)o.smcs };
+	return rc;
+}
+
+static int vm_pin_vas(struct vm *vm, const uint64_t *vas, unsigned int n,
+		      uint32_t off, uint64_t size, uint32_t *h)
+{
+	struct tee_ioctl_vm_pin p = { (uintptr_t)vas, size, n, off, 0, 0 };
+	int rc = xioctl(vm->fd, TEE_IOC_VM_PIN, &p);
+
+	if (!rc)
+		*h = p.handle;
+	return rc;
+}
+
+static int vm_release(struct vm *vm, uint32_t h)
+{
+	struct tee_ioctl_vm_release r = { .handle = h };
+
+	return xioctl(vm->fd, TEE_IOC_VM_RELEASE, &r);
+}
+
+static int vm_call_raw(struct vm *vm, uint64_t *regs, void *msg, uint32_t *size)
+{
+	struct tee_ioctl_vm_call c = { { 0 }, (uintptr_t)msg, size ? *size : 0, 0 };
+	int rc;
+
+	memcpy(c.regs, regs, sizeof(c.regs));
+	rc = xioctl(vm->fd, TEE_IOC_VM_CALL, &c);
+	if (!rc) {
+		memcpy(regs, c.regs, sizeof(c.regs));
+		if (size)
+			*size = c.msg_size;
+	}
+	return rc;
+}
+
+static int vm_fast(struct vm *vm, uint64_t *regs)
+{
+	return vm_call_raw(vm, regs, NULL, NULL);
+}
+
+/* After an SMC: the completed message, or OP-TEE's RPC_CMD request */
+static void call_took(struct call *c, const struct msg *buf, uint32_t size)
+{
+	if ((c->regs[0] & 0xffff0000u) == RPC_PREFIX) {
+		memset(&c->req, 0, sizeof(c->req));
+		memcpy(&c->req, buf, size < sizeof(c->req) ? size : sizeof(c->req));
+	} else if (size) {
+		memcpy(c->m, buf, size < sizeof(*c->m) ? size : sizeof(*c->m));
+	}
+}
+
+static int call_start(struct vm *vm, struct call *c, struct msg *m)
+{
+	struct msg buf = *m;
+	uint32_t size = sizeof(buf);
+	int rc;
+
+	c->m = m;
+	memset(c->regs, 0, sizeof(c->regs));
+	c->regs[0] = SMC_CALL_WITH_ARG;
+	rc = vm_call_raw(vm, c->regs, &buf, &size);
+	if (!rc)
+		call_took(c, &buf, size);
+	return rc;
+}
+
+static int read_request(struct vm *vm, struct call *c)
+{
+	(void)vm;
+	(void)c;
+	return 0; /* the request came with the RPC */
+}
+
+static int call_resume(struct vm *vm, struct call *c, const uint64_t *regs,
+		       const struct msg *ans)
+{
+	struct msg buf;
+	uint32_t size = 0;
+	uint64_t r[8] = { SMC_RETURN_FROM_RPC };
+	unsigned int k;
+	int rc;
+
+	for (k = 1; k < 7; k++)
+		r[k] = regs ? regs[k] : 0;
+	r[3] = c->regs[3];
+	memset(&buf, 0, sizeof(buf));
+	if (ans) {
+		buf = *ans;
+		size = sizeof(buf);
+	} else {
+		size = sizeof(buf);
+	}
+	rc = vm_call_raw(vm, r, &buf, &size);
+	if (!rc) {
+		memcpy(c->regs, r, sizeof(r));
+		call_took(c, &buf, size);
+	}
+	return rc;
+}
+
+static void rpc_free(struct vm *vm, uint64_t cookie)
+{
+	(void)vm;
+	(void)cookie; /* the kernel's buffer: the kernel frees it */
+}
+
+static void call_end(struct vm *vm, struct call *c)
+{
+	(void)vm;
+	(void)c;
+}
+
+#endif
+
+static int pin_buf(struct vm *vm, const void *buf, size_t len, uint32_t *h)
+{
+	uintptr_t start = (uintptr_t)buf & ~(uintptr_t)(PG - 1);
+	unsigned int n = (unsigned int)(((uintptr_t)buf + len - start + PG - 1) / PG), k;
+	uint64_t *vas = calloc(n, 8);
+	int rc;
+
+	for (k = 0; k < n; k++)
+		vas[k] = start + (uint64_t)k * PG;
+	rc = vm_pin_vas(vm, vas, n, (uint32_t)((uintptr_t)buf - start), len, h);
+	free(vas);
+	return rc;
+}
+
+static int64_t smcs(struct vm *vm)
+{
+	struct info i;
+
+	vm_info(vm, &i);
+	return i.smcs;
+}
+
+/* "OP-TEE was not reached": the SMC count did not move (or, on the old
+ * uapi, which counts nothing, we cannot tell) */
+static int untouched(int64_t before, int64_t after)
+{
+	return before < 0 || before == after;
+}
+
+/* ---- a minimal supplicant: what OP-TEE asks of a normal world ----------- */
+
+static struct shm *shm_find(struct vm *vm, uint64_t cookie)
+{
+	unsigned int k;
+
+	for (k = 0; k < 64; k++)
+		if (vm->shm[k].cookie == cookie && vm->shm[k].buf)
+			return vm->shm + k;
+	return NULL;
+}
+
+static void uuid_path(const void *octets, char *path, size_t len)
+{
+	const uint8_t *d = octets;
+
+	snprintf(path, len,
+		 "/lib/optee_armtz/%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+		 "%02x%02x%02x%02x%02x%02x.ta",
+		 d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10],
+		 d[11], d[12], d[13], d[14], d[15]);
+}
+
+static uint32_t load_ta(struct vm *vm, const struct msg *req, struct msg *ans)
+{
+	char path[96];
+	struct stat st;
+	struct shm *s;
+	int fd;
+
+	uuid_path(&req->p[0].a, path, sizeof(path));
+	fd = open(path, O_RDONLY);
+	if (fd < 0 || fstat(fd, &st)) {
+		if (fd >= 0)
+			close(fd);
+		return TEEC_ERROR_ITEM_NOT_FOUND;
+	}
+	ans->p[1].b = st.st_size; /* tmem.size and rmem.size share a place */
+	s = shm_find(vm, req->p[1].c);
+	if ((req->p[1].attr & 0xff) == ATTR_RMEM_OUT && s) {
+		if ((size_t)st.st_size > s->len ||
+		    pread(fd, s->buf, st.st_size, 0) != st.st_size) {
+			close(fd);
+			return TEEC_ERROR_GENERIC;
+		}
+	}
+	close(fd);
+	return TEEC_SUCCESS;
+}
+
+static uint32_t shm_alloc(struct vm *vm, const struct msg *req, struct msg *ans)
+{
+	size_t len = (req->p[0].b + PG - 1) & ~(size_t)(PG - 1);
+	unsigned int k;
+	uint32_t h;
+
+	for (k = 0; k < 64 && vm->shm[k].buf; k++)
+		;
+	if (k == 64 || !len)
+		return TEEC_ERROR_GENERIC;
+	vm->shm[k].buf = pages(len / PG, 0);
+	if (pin_buf(vm, vm->shm[k].buf, len, &h)) {
+		munmap(vm->shm[k].buf, len);
+		vm->shm[k].buf = NULL;
+		return TEEC_ERROR_GENERIC;
+	}
+	vm->shm[k].len = len;
+	vm->shm[k].handle = h;
+	vm->shm[k].cookie = vm->next_cookie++;
+	ans->p[0] = (struct prm){ ATTR_TMEM_OUT | ATTR_NONCONTIG, h, req->p[0].b,
+				  vm->shm[k].cookie };
+	return TEEC_SUCCESS;
+}
+
+static uint32_t shm_free(struct vm *vm, const struct msg *req)
+{
+	struct shm *s = shm_find(vm, req->p[0].b);
+
+	if (!s)
+		return TEEC_ERROR_GENERIC;
+	vm_release(vm, s->handle);
+	munmap(s->buf, s->len);
+	memset(s, 0, sizeof(*s));
+	return TEEC_SUCCESS;
+}
+
+/*
+ * OP-TEE's REE FS in memory, enough for what loading a TA stores (the TA
+ * version database): files by name, descriptors are indexes + 1.
+ */
+#define NFILES 16
+static struct file {
+	char name[128];
+	uint8_t *data;
+	size_t len;
+} files[NFILES];
+
+static uint8_t *memref(struct vm *vm, const struct prm *p, size_t *len)
+{
+	struct shm *s = shm_find(vm, p->c);
+
+	if (!s || p->a > s->len || p->b > s->len - p->a)
+		return NULL;
+	*len = p->b;
+	return s->buf + p->a;
+}
+
+static struct file *file_named(struct vm *vm, const struct prm *p, int create)
+{
+	size_t len, k;
+	uint8_t *name = memref(vm, p, &len);
+	struct file *free_slot = NULL;
+
+	if (!name)
+		return NULL;
+	len = strnlen((char *)name, len); /* a string in a bigger buffer */
+	if (!len || len >= sizeof(files[0].name))
+		return NULL;
+	for (k = 0; k < NFILES; k++) {
+		if (files[k].name[0] && strlen(files[k].name) == len &&
+		    !memcmp(files[k].name, name, len))
+			return files + k;
+		if (!files[k].name[0] && !free_slot)
+			free_slot = files + k;
+	}
+	if (!create || !free_slot)
+		return NULL;
+	memcpy(free_slot->name, name, len);
+	free_slot->name[len] = 0;
+	return free_slot;
+}
+
+static uint32_t ree_fs(struct vm *vm, const struct msg *req, struct msg *ans)
+{
+	uint64_t op = req->p[0].a, fd = req->p[0].b, off = req->p[0].c;
+	struct file *f = fd >= 1 && fd <= NFILES ? files + fd - 1 : NULL;
+	struct file *g;
+	size_t len;
+	uint8_t *buf;
+
+	switch (op) {
+	case 0: /* OPEN */
+	case 1: /* CREATE */
+		f = file_named(vm, &req->p[1], op == 1);
+		if (!f)
+			return TEEC_ERROR_ITEM_NOT_FOUND;
+		if (op == 1) {
+			free(f->data);
+			f->data = NULL;
+			f->len = 0;
+		}
+		ans->p[2].a = f - files + 1;
+		return TEEC_SUCCESS;
+	case 2: /* CLOSE */
+		return TEEC_SUCCESS;
+	case 3: /* READ */
+		buf = memref(vm, &req->p[1], &len);
+		if (!f || !buf)
+			return TEEC_ERROR_GENERIC;
+		len = off >= f->len ? 0 : (f->len - off < len ? f->len - off : len);
+		memcpy(buf, f->data + off, len);
+		ans->p[1].b = len;
+		return TEEC_SUCCESS;
+	case 4: /* WRITE */
+		buf = memref(vm, &req->p[1], &len);
+		if (!f || !buf || off + len > (1u << 20))
+			return TEEC_ERROR_GENERIC;
+		if (off + len > f->len) {
+			f->data = realloc(f->data, off + len);
+			memset(f->data + f->len, 0, off + len - f->len);
+			f->len = off + len;
+		}
+		memcpy(f->data + off, buf, len);
+		return TEEC_SUCCESS;
+	case 5: /* TRUNCATE */
+		if (!f || off > (1u << 20))
+			return TEEC_ERROR_GENERIC;
+		f->data = realloc(f->data, off ? off : 1);
+		if (off > f->len)
+			memset(f->data + f->len, 0, off - f->len);
+		f->len = off;
+		return TEEC_SUCCESS;
+	case 6: /* REMOVE */
+		f = file_named(vm, &req->p[1], 0);
+		if (!f)
+			return TEEC_ERROR_ITEM_NOT_FOUND;
+		free(f->data);
+		memset(f, 0, sizeof(*f));
+		return TEEC_SUCCESS;
+	case 7: /* RENAME */
+		f = file_named(vm, &req->p[1], 0);
+		if (!f)
+			return TEEC_ERROR_ITEM_NOT_FOUND;
+		g = file_named(vm, &req->p[2], 0);
+		if (g && g != f) {
+			if (!fd)
+				return 0xffff3001u; /* TEE_ERROR_ACCESS_CONFLICT */
+			free(g->data);
+			memset(g, 0, sizeof(*g));
+		}
+		buf = memref(vm, &req->p[2], &len);
+		if (!buf)
+			return TEEC_ERROR_GENERIC;
+		len = strnlen((char *)buf, len);
+		if (len >= sizeof(f->name))
+			return TEEC_ERROR_GENERIC;
+		memcpy(f->name, buf, len);
+		f->name[len] = 0;
+		return TEEC_SUCCESS;
+	default: /* directories: none */
+		return TEEC_ERROR_ITEM_NOT_FOUND;
+	}
+}
+
+static void supplicant(struct vm *vm, const struct msg *req, struct msg *ans)
+{
+	struct timespec ts;
+
+	*ans = *req;
+	ans->ret_origin = 2; /* TEEC_ORIGIN_COMMS */
+	switch (req->cmd) {
+	case RPC_LOAD_TA:
+		ans->ret = load_ta(vm, req, ans);
+		break;
+	case RPC_SHM_ALLOC:
+		ans->ret = shm_alloc(vm, req, ans);
+		break;
+	case RPC_SHM_FREE:
+		ans->ret = shm_free(vm, req);
+		break;
+	case RPC_FS:
+		ans->ret = ree_fs(vm, req, ans);
+		break;
+	case RPC_SUSPEND:
+	case RPC_NOTIFICATION:
+		ans->ret = TEEC_SUCCESS;
+		break;
+	case RPC_GET_TIME:
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ans->p[0].a = ts.tv_sec;
+		ans->p[0].b = ts.tv_nsec;
+		ans->ret = TEEC_SUCCESS;
+		break;
+	default:
+		ans->ret = TEEC_ERROR_NOT_SUPPORTED;
+	}
+	if (debug)
+		printf("adversarial-vmm: debug: rpc cmd %u p0 %#llx/%#llx/%#llx/%#llx -> ret %#x\n",
+		       req->cmd, (unsigned long long)req->p[0].attr,
+		       (unsigned long long)req->p[0].a, (unsigned long long)req->p[0].b,
+		       (unsigned long long)req->p[0].c, ans->ret),
+		printf("adversarial-vmm: debug:   p1 %#llx/%#llx/%#llx/%#llx shm %p\n",
+		       (unsigned long long)req->p[1].attr, (unsigned long long)req->p[1].a,
+		       (unsigned long long)req->p[1].b, (unsigned long long)req->p[1].c,
+		       (void *)shm_find(vm, req->p[1].c));
+}
+
+/* ---- driving a yielding call ------------------------------------------- */
+
+/* Ways an attack bends the protocol; all NULL/0 is an honest VMM */
+struct hooks {
+	/* Return 1 at the n-th RPC_CMD (1-based) of command @stop_cmd (-1:
+	 * any), leaving the thread suspended */
+	int stop_at;
+	int stop_cmd;
+	/* Replace the answer to an RPC_CMD the supplicant made */
+	void (*answer)(struct vm *vm, const struct msg *req, struct msg *ans, void *arg);
+	/* Replace the VMM registers of the answer to an RPC_ALLOC */
+	void (*alloc)(struct vm *vm, uint64_t *regs, void *arg);
+	void *arg;
+	int cmds;	/* out: RPC_CMDs served */
+	int last_rc;	/* out: the ioctl error that ended the call, if any */
+};
+
+/*
+ * CALL_WITH_ARG of @m, serving OP-TEE's RPCs until the call completes:
+ * 0 with @m updated, 1 when stopped (hooks), < 0 an ioctl error, or
+ * 0x10000 | a0 when OP-TEE refused the call itself.
+ */
+static int run_call(struct vm *vm, struct msg *m, struct hooks *h, struct call *c)
+{
+	struct hooks none = { 0 };
+	int rc, rounds, tries;
+
+	if (!h)
+		h = &none;
+	memset(c, 0, sizeof(*c));
+	for (tries = 0; tries < 2000; tries++) {
+		rc = call_start(vm, c, m);
+		if (rc || c->regs[0] != SMC_ETHREAD_LIMIT)
+			break;
+		call_end(vm, c);
+		usleep(500);
+	}
+	for (rounds = 0; !rc && rounds < 100000; rounds++) {
+		uint64_t regs[8] = { 0 };
+		struct msg ans;
+
+		if ((c->regs[0] & 0xffff0000u) != RPC_PREFIX) {
+			call_end(vm, c);
+			return c->regs[0] == SMC_OK ? 0 : (int)(0x10000 | c->regs[0]);
+		}
+		switch (c->regs[0] & 0xffff) {
+		case RPC_ALLOC:
+			regs[1] = 1; /* a buffer, please */
+			regs[5] = vm->next_cookie++;
+			if (h->alloc)
+				h->alloc(vm, regs, h->arg);
+			rc = call_resume(vm, c, regs, NULL);
+			break;
+		case RPC_FREE:
+			rpc_free(vm, ((uint64_t)(uint32_t)c->regs[1] << 32) |
+					     (uint32_t)c->regs[2]);
+			rc = call_resume(vm, c, NULL, NULL);
+			break;
+		case RPC_CMD:
+			rc = read_request(vm, c);
+			if (rc)
+				break;
+			h->cmds++;
+			if (h->stop_at && (h->stop_cmd < 0 || (int)c->req.cmd == h->stop_cmd) &&
+			    !--h->stop_at)
+				return 1;
+			supplicant(vm, &c->req, &ans);
+			if (h->answer)
+				h->answer(vm, &c->req, &ans, h->arg);
+			rc = call_resume(vm, c, NULL, &ans);
+			break;
+		default: /* FOREIGN_INTR */
+			rc = call_resume(vm, c, NULL, NULL);
+		}
+	}
+	h->last_rc = rc;
+	return rc ? rc : -ETIMEDOUT;
+}
+
+static void msg_init(struct msg *m, uint32_t cmd, uint32_t n)
+{
+	memset(m, 0, sizeof(*m));
+	m->cmd = cmd;
+	m->num_params = n;
+}
+
+/* OPEN_SESSION of a TA or pseudo TA; the session id, or 0 */
+static uint32_t open_session(struct vm *vm, const uint8_t *uuid)
+{
+	struct call c;
+	struct msg m;
+
+	msg_init(&m, CMD_OPEN_SESSION, 2);
+	m.p[0].attr = ATTR_VALUE_IN | ATTR_META;
+	memcpy(&m.p[0].a, uuid, 16);
+	m.p[1].attr = ATTR_VALUE_IN | ATTR_META; /* public login */
+	if (run_call(vm, &m, NULL, &c) || m.ret)
+		return 0;
+	return m.session;
+}
+
+static void close_session(struct vm *vm, uint32_t session)
+{
+	struct call c;
+	struct msg m;
+
+	msg_init(&m, CMD_CLOSE_SESSION, 0);
+	m.session = session;
+	run_call(vm, &m, NULL, &c);
+}
+
+/* The pseudo TA's PARAMS command over one in/out memref @p: byte 0 of the
+ * buffer becomes the sum of its bytes */
+static int pta_sum(struct vm *vm, uint32_t session, const struct prm *p, uint32_t *ret)
+{
+	struct call c;
+	struct msg m;
+	int rc;
+
+	msg_init(&m, CMD_INVOKE, 1);
+	m.session = session;
+	m.func = PTA_CMD_PARAMS;
+	m.p[0] = *p;
+	rc = run_call(vm, &m, NULL, &c);
+	*ret = m.ret;
+	return rc;
+}
+
+static int register_shm(struct vm *vm, uint32_t handle, uint64_t size, uint64_t cookie,
+			uint32_t *ret)
+{
+	struct call c;
+	struct msg m;
+	int rc;
+
+	msg_init(&m, CMD_REGISTER_SHM, 1);
+	m.p[0] = (struct prm){ ATTR_TMEM_OUT | ATTR_NONCONTIG, handle, size, cookie };
+	rc = run_call(vm, &m, NULL, &c);
+	*ret = m.ret;
+	return rc;
+}
+
+static int unregister_shm(struct vm *vm, uint64_t cookie, uint32_t *ret)
+{
+	struct call c;
+	struct msg m;
+	int rc;
+
+	msg_init(&m, CMD_UNREGISTER_SHM, 1);
+	m.p[0] = (struct prm){ ATTR_RMEM_IN, 0, 0, cookie };
+	rc = run_call(vm, &m, NULL, &c);
+	*ret = m.ret;
+	return rc;
+}
+
+/*
+ * A victim: a page of ours that no pin covers, 16 bytes of 1 at its
+ * start, and a page list naming it, in another unpinned page of ours.
+ * If OP-TEE runs the pseudo TA's sum over it, byte 0 becomes 16.
+ */
+struct victim {
+	uint8_t *page;
+	uint64_t *list;
+	uint64_t page_pa, list_pa;
+};
+
+static void victim_init(struct victim *v)
+{
+	v->page = pages(1, 0);
+	memset(v->page, 1, 16);
+	v->list = (uint64_t *)pages(1, 0);
+	v->page_pa = phys_of(v->page);
+	v->list[0] = v->page_pa;
+	v->list_pa = phys_of(v->list);
+}
+
+/* ---- the attacks ------------------------------------------------------------ */
+
+struct ctx {
+	struct vm vm;
+	uint32_t pta;	/* a session of the invoke-tests pseudo TA */
+};
+
+/* Raw physical addresses where OP-TEE takes one: call, REGISTER_SHM */
+static void attack_raw_tmem(struct ctx *x)
+{
+	struct prm p = { ATTR_TMEM_INOUT | ATTR_NONCONTIG, 0, 16, 0 };
+	struct victim v;
+	uint32_t ret = 0;
+	int64_t s0;
+	int rc;
+
+	victim_init(&v);
+	p.a = v.list_pa;
+	s0 = smcs(&x->vm);
+	rc = pta_sum(&x->vm, x->pta, &p, &ret);
+	check(v.page[0] == 1 && rc < 0 && rc != -ETIMEDOUT && untouched(s0, smcs(&x->vm)),
+	      "raw physical address in a call's TMEM",
+	      "ioctl %d (%s), victim byte %u (16: OP-TEE wrote a page nobody pinned)",
+	      rc, rc < 0 ? strerror(-rc) : "ok", v.page[0]);
+
+	memset(v.page, 1, 16);
+	{
+		struct call c;
+		struct msg m;
+		struct info i;
+
+		msg_init(&m, CMD_REGISTER_SHM, 1);
+		m.p[0] = (struct prm){ ATTR_TMEM_OUT | ATTR_NONCONTIG, v.list_pa, 16, 0x5157 };
+		s0 = smcs(&x->vm);
+		rc = run_call(&x->vm, &m, NULL, &c);
+		vm_info(&x->vm, &i);
+		check(rc < 0 && rc != -ETIMEDOUT && untouched(s0, smcs(&x->vm)),
+		      "raw physical address as REGISTER_SHM's page list",
+		      "ioctl %d (%s), OP-TEE ret %#x, pinned pages %u", rc,
+		      rc < 0 ? strerror(-rc) : "ok", m.ret, i.pinned);
+		if (!rc && !m.ret) {
+			struct prm r = { ATTR_RMEM_INOUT, 0, 16, 0x5157 };
+
+			pta_sum(&x->vm, x->pta, &r, &ret);
+			printf("adversarial-vmm: note: through the registered raw page the pseudo TA "
+			       "wrote the victim: byte %u\n", v.page[0]);
+			unregister_shm(&x->vm, 0x5157, &ret);
+		}
+	}
+	munmap(v.page, PG);
+	munmap(v.list, PG);
+}
+
+/* A SHM_ALLOC answer naming a raw physical address (TA loading asks one) */
+static void raw_shm_alloc_answer(struct vm *vm, const struct msg *req, struct msg *ans,
+				 void *arg)
+{
+	struct victim *v = arg;
+
+	(void)vm;
+	if (req->cmd == RPC_SHM_ALLOC) {
+		ans->ret = TEEC_SUCCESS;
+		ans->p[0] = (struct prm){ ATTR_TMEM_OUT | ATTR_NONCONTIG, v->list_pa,
+					  req->p[0].b, 0x7777 };
+	}
+}
+
+static void attack_raw_shm_alloc(struct ctx *x)
+{
+	struct hooks h = { .answer = raw_shm_alloc_answer };
+	struct victim v;
+	struct call c;
+	struct msg m;
+	int rc;
+
+	victim_init(&v);
+	h.arg = &v;
+	msg_init(&m, CMD_OPEN_SESSION, 2);
+	m.p[0].attr = ATTR_VALUE_IN | ATTR_META;
+	memcpy(&m.p[0].a, ta_os_test, 16);
+	m.p[1].attr = ATTR_VALUE_IN | ATTR_META;
+	rc = run_call(&x->vm, &m, &h, &c);
+	/* OP-TEE accepting the raw list asks LOAD_TA again with the buffer */
+	check(rc < 0 && rc != -ETIMEDOUT && h.cmds <= 2,
+	      "raw physical address in a SHM_ALLOC answer",
+	      "ioctl %d (%s), RPC_CMDs served %d (3 or more: OP-TEE took the raw list)",
+	      rc, rc < 0 ? strerror(-rc) : "ok", h.cmds);
+	if (rc == 1 || rc < 0) {
+		/* Suspended or refused: close the context's thread by closing */
+	}
+	munmap(v.page, PG);
+	munmap(v.list, PG);
+}
+
+/* An RPC_ALLOC reply naming a raw physical address */
+static void raw_alloc_reply(struct vm *vm, uint64_t *regs, void *arg)
+{
+	struct victim *v = arg;
+
+	(void)vm;
+	regs[1] = v->page_pa >> 32;
+	regs[2] = (uint32_t)v->page_pa;
+}
+
+static void attack_raw_alloc_reply(struct ctx *x)
+{
+	struct hooks h = { .alloc = raw_alloc_reply, .stop_at = 1, .stop_cmd = -1 };
+	struct victim v;
+	struct call c;
+	struct msg m;
+	int rc;
+
+	victim_init(&v);
+	memset(v.page, 0xa5, PG);
+	h.arg = &v;
+	msg_init(&m, CMD_OPEN_SESSION, 2);
+	m.p[0].attr = ATTR_VALUE_IN | ATTR_META;
+	memcpy(&m.p[0].a, ta_os_test, 16);
+	m.p[1].attr = ATTR_VALUE_IN | ATTR_META;
+	rc = run_call(&x->vm, &m, &h, &c);
+	/* If OP-TEE took the raw page as its RPC argument, it wrote a LOAD_TA
+	 * request there: cmd 0 and 2 parameters */
+	check(((uint32_t *)v.page)[7] == 0xa5a5a5a5u,
+	      "raw physical address in an RPC_ALLOC reply",
+	      "run %d, victim num_params word %#x (2: OP-TEE wrote its request there)",
+	      rc, ((uint32_t *)v.page)[7]);
+	munmap(v.page, PG);
+	munmap(v.list, PG);
+}
+
+/* TMEM size or offset past the pinned object */
+static void attack_past_pin(struct ctx *x)
+{
+	uint8_t *buf = pages(2, 1);
+	uint32_t h, ret = 0;
+	struct prm p;
+	int64_t s0;
+	int rc;
+
+	if (pin_buf(&x->vm, buf, PG, &h)) {
+		check(0, "size past the pin", "pin failed");
+		return;
+	}
+	p = (struct prm){ ATTR_TMEM_INOUT | ATTR_NONCONTIG, h, 2 * PG, 0 };
+	s0 = smcs(&x->vm);
+	rc = pta_sum(&x->vm, x->pta, &p, &ret);
+	check(rc == -EINVAL && untouched(s0, smcs(&x->vm)), "TMEM size past the pinned object",
+	      "ioctl %d (%s), OP-TEE ret %#x", rc, rc < 0 ? strerror(-rc) : "reached OP-TEE",
+	      ret);
+	{
+		uint32_t h2;
+
+		rc = pin_buf(&x->vm, buf + 100, PG, &h2);
+		check(rc == 0, "a pin of 4096 bytes at offset 100 spans 2 pages", "pin %d", rc);
+		if (!rc) {
+			p = (struct prm){ ATTR_TMEM_INOUT | ATTR_NONCONTIG, h2, PG + 1, 0 };
+			s0 = smcs(&x->vm);
+			rc = pta_sum(&x->vm, x->pta, &p, &ret);
+			check(rc == -EINVAL && untouched(s0, smcs(&x->vm)),
+			      "TMEM one byte past an offset pin", "ioctl %d (%s)", rc,
+			      rc < 0 ? strerror(-rc) : "reached OP-TEE");
+			vm_release(&x->vm, h2);
+		}
+	}
+	{
+		uint32_t h3;
+
+		rc = pin_buf(&x->vm, buf, 2 * PG, &h3);
+		if (!rc) {
+			struct info i;
+
+			vm_info(&x->vm, &i);
+			vm_release(&x->vm, h3);
+		}
+	}
+	vm_release(&x->vm, h);
+	munmap(buf, 2 * PG);
+}
+
+/* Release a registered pin before UNREGISTER_SHM: OP-TEE still holds it */
+static void attack_release_registered(struct ctx *x)
+{
+	uint8_t *buf = pages(1, 0);
+	struct info i0, i1, i2;
+	uint32_t h, ret = 0;
+	int rc;
+
+	memset(buf, 1, 16);
+	vm_info(&x->vm, &i0);
+	if (pin_buf(&x->vm, buf, PG, &h) || register_shm(&x->vm, h, PG, 0xabc1, &ret) || ret) {
+		check(0, "release of a registered pin", "could not register (ret %#x)", ret);
+		return;
+	}
+	rc = vm_release(&x->vm, h);
+	vm_info(&x->vm, &i1);
+	check(rc == 0 && i1.pinned == i0.pinned + 1, "release of a registered pin before UNREGISTER_SHM",
+	      "release %d; pinned pages %u -> %u (must stay: OP-TEE holds them)", rc, i0.pinned,
+	      i1.pinned);
+#if !OLD_UAPI
+	{
+		struct prm r = { ATTR_RMEM_INOUT, 0, 16, 0xabc1 };
+
+		rc = pta_sum(&x->vm, x->pta, &r, &ret);
+		check(!rc && !ret && buf[0] == 16, "the released, registered pages stay usable by OP-TEE",
+		      "invoke %d ret %#x, byte %u (16)", rc, ret, buf[0]);
+	}
+#endif
+	rc = unregister_shm(&x->vm, 0xabc1, &ret);
+	vm_info(&x->vm, &i2);
+	check(!rc && !ret && i2.pinned == i0.pinned, "UNREGISTER_SHM lets the pages go",
+	      "unregister %d ret %#x; pinned pages %u", rc, ret, i2.pinned);
+	munmap(buf, PG);
+}
+
+/* An RPC argument buffer kept by ENABLE_SHM_CACHE */
+static void attack_release_cached(struct ctx *x)
+{
+	uint64_t r[8] = { SMC_ENABLE_SHM_CACHE };
+	struct info i0, i1, i2;
+	int rc, n;
+
+	rc = vm_fast(&x->vm, r);
+	if (rc || r[0] != SMC_OK) {
+		check(0, "ENABLE_SHM_CACHE", "rc %d a0 %#llx", rc, (unsigned long long)r[0]);
+		return;
+	}
+	/* A call that makes OP-TEE allocate its RPC argument (LOAD_TA of an
+	 * unknown TA), which the cache keeps */
+	{
+		static const uint8_t nosuch[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+						    15, 16 };
+		open_session(&x->vm, nosuch);
+	}
+	vm_info(&x->vm, &i0);
+#if OLD_UAPI
+	/* The VMM frees the shadow OP-TEE keeps in its cache */
+	for (n = 0; n < 64; n++)
+		if (x->vm.rpc_shadow[n]) {
+			vm_release(&x->vm, x->vm.rpc_shadow[n]);
+			x->vm.rpc_shadow[n] = 0;
+		}
+	vm_info(&x->vm, &i1);
+	check(i1.pins == i0.pins, "release of a buffer OP-TEE caches (ENABLE_SHM_CACHE)",
+	      "objects %u -> %u (a drop: OP-TEE's cached page was freed)", i0.pins, i1.pins);
+#else
+	(void)n;
+	i1 = i0;
+	check(i0.held >= 1 && i0.kernel >= 1,
+	      "a buffer OP-TEE caches (ENABLE_SHM_CACHE) is the kernel's, out of the VMM's reach",
+	      "held %u, kernel pages %u", i0.held, i0.kernel);
+#endif
+	for (n = 0; n < 64; n++) {
+		uint64_t d[8] = { SMC_DISABLE_SHM_CACHE };
+
+		if (vm_fast(&x->vm, d) || d[0] != SMC_OK)
+			break;
+	}
+	vm_info(&x->vm, &i2);
+	check(OLD_UAPI || (i2.held == i0.held - 1 && i2.kernel == i0.kernel - 1),
+	      "DISABLE_SHM_CACHE hands the cached buffer back, the kernel frees it",
+	      "%d returned; held %u -> %u", n, i1.held, i2.held);
+}
+
+/* Writes into a suspended call's argument */
+static void attack_suspended_arg(struct ctx *x)
+{
+	struct hooks h = { .stop_at = 1, .stop_cmd = RPC_LOAD_TA };
+	static const uint8_t nosuch[16] = { 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9 };
+	struct call c;
+	struct msg m;
+	int rc;
+
+	msg_init(&m, CMD_OPEN_SESSION, 2);
+	m.p[0].attr = ATTR_VALUE_IN | ATTR_META;
+	memcpy(&m.p[0].a, nosuch, 16);
+	m.p[1].attr = ATTR_VALUE_IN | ATTR_META;
+	rc = run_call(&x->vm, &m, &h, &c);
+	if (rc != 1) {
+		check(0, "a suspended call", "did not stop in LOAD_TA: %d", rc);
+		return;
+	}
+#if OLD_UAPI
+	{
+		uint32_t evil = 0x41414141;
+		struct tee_ioctl_vm_xfer xf = { (uintptr_t)&evil, c.shadow, 0, 4,
+						TEE_VM_XFER_TO_SHADOW };
+		struct tee_ioctl_vm_xfers xs = { (uintptr_t)&xf, 1, 0 };
+
+		rc = xioctl(x->vm.fd, TEE_VM_IOC_XFER, &xs);
+		check(rc != 0, "XFER into a suspended call's argument",
+		      "XFER %d (0: the argument OP-TEE is using was rewritten)", rc);
+	}
+#else
+	{
+		/* The only write the protocol allows now is the answer; one that
+		 * rewrites input fields and the header of OP-TEE's request */
+		struct msg ans = c.req;
+		struct info i0, i1;
+
+		ans.cmd = 77;
+		ans.num_params = 6;
+		ans.p[0].attr = ATTR_TMEM_INOUT | ATTR_NONCONTIG;
+		ans.p[0].a = 0x12345678;
+		ans.ret = TEEC_ERROR_ITEM_NOT_FOUND;
+		vm_info(&x->vm, &i0);
+		rc = call_resume(&x->vm, &c, NULL, &ans);
+		vm_info(&x->vm, &i1);
+		/* The kernel takes ret and the output size only: OP-TEE sees a
+		 * clean "not found" and fails the open */
+		while (!rc && (c.regs[0] & 0xffff0000u) == RPC_PREFIX) {
+			struct msg a2;
+
+			if ((c.regs[0] & 0xffff) == RPC_CMD) {
+				supplicant(&x->vm, &c.req, &a2);
+				rc = call_resume(&x->vm, &c, NULL, &a2);
+			} else {
+				rc = call_resume(&x->vm, &c, NULL, NULL);
+			}
+		}
+		check(!rc && c.regs[0] == SMC_OK && m.ret == TEEC_ERROR_ITEM_NOT_FOUND,
+		      "an answer rewriting a suspended call's request: only outputs taken",
+		      "resume %d a0 %#llx ret %#x", rc, (unsigned long long)c.regs[0], m.ret);
+		(void)i1;
+	}
+#endif
+}
+
+/* A partial write over a field holding a physical address, then a read */
+static void attack_partial_write(struct ctx *x)
+{
+	uint8_t *buf = pages(1, 1);
+	uint32_t h;
+
+	if (pin_buf(&x->vm, buf, PG, &h)) {
+		check(0, "partial write", "pin failed");
+		return;
+	}
+#if OLD_UAPI
+	{
+		uint32_t sh = new_shadow(&x->vm);
+		struct tee_ioctl_vm_reloc rl = { h, 0, TEE_VM_RELOC_SHADOW, sh, 64, 0 };
+		uint64_t regs[8] = { SMC_CALLS_UID };
+		struct tee_ioctl_vm_call a = { .regs = { SMC_CALLS_UID } };
+		uint32_t four = 0;
+		uint64_t back = 0;
+		struct tee_ioctl_vm_xfer xf[2] = {
+			{ (uintptr_t)&four, sh, 68, 4, TEE_VM_XFER_TO_SHADOW },
+			{ (uintptr_t)&back, sh, 64, 8, TEE_VM_XFER_FROM_SHADOW },
+		};
+		struct tee_ioctl_vm_xfers xs = { (uintptr_t)xf, 2, 0 };
+
+		(void)regs;
+		a.relocs = (uintptr_t)&rl;
+		a.num_relocs = 1;
+		xioctl(x->vm.fd, TEE_VM_IOC_CALL, &a);
+		xioctl(x->vm.fd, TEE_VM_IOC_XFER, &xs);
+		check((uint32_t)back == 0, "a 4-byte write over a relocated field, then a read",
+		      "read back %#llx (lower half non-zero: half of a physical address)",
+		      (unsigned long long)back);
+		vm_release(&x->vm, sh);
+	}
+#else
+	{
+		/* Addresses never leave the kernel: a completed call shows the
+		 * handle where OP-TEE got the page list's address */
+		struct prm p = { ATTR_TMEM_INOUT | ATTR_NONCONTIG, h, 16, 0 };
+		struct call c;
+		struct msg m;
+		int rc;
+
+		msg_init(&m, CMD_INVOKE, 1);
+		m.session = x->pta;
+		m.func = PTA_CMD_PARAMS;
+		m.p[0] = p;
+		rc = run_call(&x->vm, &m, NULL, &c);
+		check(!rc && m.p[0].a == h && buf[0] == 16,
+		      "no physical address reaches user space (buf_ptr reads back as the handle)",
+		      "run %d buf_ptr %#llx handle %u byte %u", rc,
+		      (unsigned long long)m.p[0].a, h, buf[0]);
+	}
+#endif
+	vm_release(&x->vm, h);
+	munmap(buf, PG);
+}
+
+/* Objects of the wrong kind where OP-TEE takes an address */
+static void attack_wrong_kind(struct ctx *x)
+{
+	uint8_t *buf = pages(1, 1);
+	uint32_t h;
+	int rc;
+
+	if (pin_buf(&x->vm, buf, PG, &h)) {
+		check(0, "wrong kinds", "pin failed");
+		return;
+	}
+#if OLD_UAPI
+	{
+		/* A shadow whose content the VMM writes, relocated as a
+		 * REGISTER_SHM page list naming a page nobody pinned */
+		struct victim v;
+		uint32_t sh = new_shadow(&x->vm), arg = new_shadow(&x->vm);
+		struct msg m;
+		struct tee_ioctl_vm_xfer xf[2];
+		struct tee_ioctl_vm_reloc rl[2] = {
+			{ arg, 0, TEE_VM_RELOC_A1A2, 0, 0, 0 },
+			{ sh, 0, TEE_VM_RELOC_SHADOW, arg, (uint32_t)offsetof(struct msg, p[0].a), 0 },
+		};
+		struct tee_ioctl_vm_call a = { .regs = { SMC_CALL_WITH_ARG } };
+
+		victim_init(&v);
+		msg_init(&m, CMD_REGISTER_SHM, 1);
+		m.p[0] = (struct prm){ ATTR_TMEM_OUT | ATTR_NONCONTIG, 0, 16, 0x6161 };
+		xf[0] = (struct tee_ioctl_vm_xfer){ (uintptr_t)v.list, sh, 0, 8,
+						    TEE_VM_XFER_TO_SHADOW };
+		xf[1] = (struct tee_ioctl_vm_xfer){ (uintptr_t)&m, arg, 0, MSG_SIZE(1),
+						    TEE_VM_XFER_TO_SHADOW };
+		a.xfers = (uintptr_t)xf;
+		a.num_xfers = 2;
+		a.relocs = (uintptr_t)rl;
+		a.num_relocs = 2;
+		rc = xioctl(x->vm.fd, TEE_VM_IOC_CALL, &a);
+		{
+			struct tee_ioctl_vm_xfer rb = { (uintptr_t)&m, arg, 0, MSG_SIZE(1),
+							TEE_VM_XFER_FROM_SHADOW };
+			struct tee_ioctl_vm_xfers xs = { (uintptr_t)&rb, 1, 0 };
+
+			xioctl(x->vm.fd, TEE_VM_IOC_XFER, &xs);
+		}
+		check(rc != 0 || a.regs[0] != SMC_OK || m.ret != 0,
+		      "a shadow (content the VMM wrote) relocated as a page list",
+		      "ioctl %d a0 %#llx OP-TEE ret %#x (0/0/0: a page nobody pinned registered)",
+		      rc, (unsigned long long)a.regs[0], m.ret);
+		if (!rc && a.regs[0] == SMC_OK && !m.ret) {
+			uint32_t ret;
+
+			unregister_shm(&x->vm, 0x6161, &ret);
+		}
+		/* A pin (its kernel-built page list) relocated as the argument */
+		{
+			struct tee_ioctl_vm_reloc r1 = { h, 0, TEE_VM_RELOC_A1A2, 0, 0, 0 };
+			struct tee_ioctl_vm_call b = { .regs = { SMC_CALL_WITH_ARG } };
+
+			b.relocs = (uintptr_t)&r1;
+			b.num_relocs = 1;
+			rc = xioctl(x->vm.fd, TEE_VM_IOC_CALL, &b);
+			check(rc != 0, "a pin relocated as the call's argument",
+			      "ioctl %d a0 %#llx (0: OP-TEE read the kernel's page list as "
+			      "its argument)", rc, (unsigned long long)b.regs[0]);
+		}
+		/* No argument at all: a1 = a2 = 0 */
+		{
+			struct tee_ioctl_vm_call b = { .regs = { SMC_CALL_WITH_ARG } };
+
+			rc = xioctl(x->vm.fd, TEE_VM_IOC_CALL, &b);
+			check(rc != 0, "CALL_WITH_ARG with no argument",
+			      "ioctl %d a0 %#llx (0: sent with a1 = a2 = 0)", rc,
+			      (unsigned long long)b.regs[0]);
+		}
+		vm_release(&x->vm, sh);
+		vm_release(&x->vm, arg);
+		munmap(v.page, PG);
+		munmap(v.list, PG);
+	}
+#else
+	{
+		/* There are no shadow handles: a TMEM must name a pin */
+		struct prm p = { ATTR_TMEM_INOUT | ATTR_NONCONTIG, 0x7fff0000, 16, 0 };
+		uint32_t ret = 0;
+		int64_t s0 = smcs(&x->vm);
+
+		rc = pta_sum(&x->vm, x->pta, &p, &ret);
+		check(rc == -ENOENT && untouched(s0, smcs(&x->vm)),
+		      "a TMEM naming no pin (no shadow handles exist)", "ioctl %d (%s)", rc,
+		      rc < 0 ? strerror(-rc) : "reached OP-TEE");
+		/* a1/a2 of the VMM never reach OP-TEE: the kernel's page is the
+		 * argument, whatever a1/a2 say */
+		{
+			struct msg m;
+			uint64_t regs[8] = { SMC_CALL_WITH_ARG, 0, h, 0 };
+			uint32_t size = sizeof(m);
+
+			msg_init(&m, CMD_INVOKE, 1);
+			m.session = x->pta;
+			m.func = PTA_CMD_PARAMS;
+			m.p[0] = (struct prm){ ATTR_VALUE_IN | 3, 2, 3, 0 }; /* value inout */
+			m.p[0].attr = 3;
+			rc = vm_call_raw(&x->vm, regs, &m, &size);
+			check(!rc && regs[0] == SMC_OK && m.ret == 0 && m.p[0].a == 5,
+			      "a1/a2 naming a pin are ignored: the argument is the kernel's",
+			      "ioctl %d a0 %#llx ret %#x value %llu (2+3)", rc,
+			      (unsigned long long)regs[0], m.ret, (unsigned long long)m.p[0].a);
+		}
+		/* A contiguous TMEM (OP-TEE would take buf_ptr as an address) */
+		p = (struct prm){ ATTR_TMEM_INOUT, h, 16, 0 };
+		s0 = smcs(&x->vm);
+		rc = pta_sum(&x->vm, x->pta, &p, &ret);
+		check(rc == -EINVAL && untouched(s0, smcs(&x->vm)),
+		      "a TMEM without NONCONTIG", "ioctl %d (%s)", rc,
+		      rc < 0 ? strerror(-rc) : "reached OP-TEE");
+	}
+#endif
+	vm_release(&x->vm, h);
+	munmap(buf, PG);
+}
+
+/* Function ids that carry or return addresses, or are the hypervisor's */
+static void attack_forbidden_fids(struct ctx *x)
+{
+	static const struct { uint32_t fid; const char *name; } fids[] = {
+		{ SMC_GET_SHM_CONFIG, "GET_SHM_CONFIG" },
+		{ SMC_VM_CREATED, "VM_CREATED" },
+		{ SMC_VM_DESTROYED, "VM_DESTROYED" },
+		{ SMC_CALL_WITH_REGD_ARG, "CALL_WITH_REGD_ARG" },
+	};
+	unsigned int k;
+
+	for (k = 0; k < sizeof(fids) / sizeof(fids[0]); k++) {
+		uint64_t r[8] = { fids[k].fid, x->vm.client, 0x1000, 0 };
+		int64_t s0 = smcs(&x->vm);
+		int rc = vm_fast(&x->vm, r);
+
+		check(rc == -EPERM && untouched(s0, smcs(&x->vm)), fids[k].name,
+		      "ioctl %d (%s)", rc, rc < 0 ? strerror(-rc) : "reached OP-TEE");
+	}
+	{
+		uint64_t r[8] = { SMC_RETURN_FROM_RPC, 0, 0, 3 };
+		int64_t s0 = smcs(&x->vm);
+		int rc = vm_fast(&x->vm, r);
+
+		check(rc == -ESRCH && untouched(s0, smcs(&x->vm)),
+		      "RETURN_FROM_RPC of a thread not suspended", "ioctl %d (%s)", rc,
+		      rc < 0 ? strerror(-rc) : "reached OP-TEE");
+	}
+}
+
+/* RPC_ALLOC replies with a cookie OP-TEE would misuse */
+static uint64_t alloc_cookie;
+static void alloc_with_cookie(struct vm *vm, uint64_t *regs, void *arg)
+{
+	(void)vm;
+	(void)arg;
+	regs[4] = alloc_cookie >> 32;
+	regs[5] = (uint32_t)alloc_cookie;
+}
+
+static void attack_alloc_cookies(struct ctx *x)
+{
+#if OLD_UAPI
+	(void)x;
+	(void)alloc_with_cookie;
+	printf("adversarial-vmm: note: RPC_ALLOC cookies: the first uapi has the VMM's "
+	       "shadow handle as the cookie, no check\n");
+#else
+	static const uint8_t nosuch[16] = { 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7 };
+	struct hooks h = { .alloc = alloc_with_cookie };
+	struct call c;
+	struct msg m;
+	int rc;
+
+	msg_init(&m, CMD_OPEN_SESSION, 2);
+	m.p[0].attr = ATTR_VALUE_IN | ATTR_META;
+	memcpy(&m.p[0].a, nosuch, 16);
+	m.p[1].attr = ATTR_VALUE_IN | ATTR_META;
+	alloc_cookie = 0;
+	rc = run_call(&x->vm, &m, &h, &c);
+	check(rc == -EINVAL, "an RPC_ALLOC buffer under cookie 0 (OP-TEE never frees 0)",
+	      "ioctl %d (%s)", rc, rc < 0 ? strerror(-rc) : "accepted");
+	/* the thread stays suspended: answer it honestly now */
+	if (rc == -EINVAL) {
+		uint64_t regs[8] = { 0, 1, 0, 0, 0, 0x9999 };
+
+		c.regs[0] = RPC_PREFIX | RPC_ALLOC;
+		rc = call_resume(&x->vm, &c, regs, NULL);
+		while (!rc && (c.regs[0] & 0xffff0000u) == RPC_PREFIX) {
+			struct msg a2;
+			uint64_t r2[8] = { 0, 1, 0, 0, 0, x->vm.next_cookie++ };
+
+			switch (c.regs[0] & 0xffff) {
+			case RPC_CMD:
+				supplicant(&x->vm, &c.req, &a2);
+				rc = call_resume(&x->vm, &c, NULL, &a2);
+				break;
+			case RPC_ALLOC:
+				rc = call_resume(&x->vm, &c, r2, NULL);
+				break;
+			default:
+				rc = call_resume(&x->vm, &c, NULL, NULL);
+			}
+		}
+		check(!rc && c.regs[0] == SMC_OK, "the refused answer left the thread to answer again",
+		      "rc %d a0 %#llx", rc, (unsigned long long)c.regs[0]);
+	}
+	/* A cookie OP-TEE holds already: thread A keeps buffer 0x4242 while
+	 * suspended, thread B asks for a buffer and is answered 0x4242 */
+	{
+		struct hooks ha = { .alloc = alloc_with_cookie, .stop_at = 1,
+				    .stop_cmd = RPC_LOAD_TA };
+		struct hooks hb = { .alloc = alloc_with_cookie };
+		struct call ca, cb;
+		struct msg ma, mb;
+		int ra;
+
+		msg_init(&ma, CMD_OPEN_SESSION, 2);
+		ma.p[0].attr = ATTR_VALUE_IN | ATTR_META;
+		memcpy(&ma.p[0].a, nosuch, 16);
+		ma.p[1].attr = ATTR_VALUE_IN | ATTR_META;
+		mb = ma;
+		alloc_cookie = 0x4242;
+		ra = run_call(&x->vm, &ma, &ha, &ca);
+		rc = run_call(&x->vm, &mb, &hb, &cb);
+		check(ra == 1 && rc == -EEXIST,
+		      "an RPC_ALLOC buffer under a cookie OP-TEE holds already",
+		      "thread A %d, thread B ioctl %d (%s)", ra, rc,
+		      rc < 0 ? strerror(-rc) : "accepted");
+		/* both threads stay suspended: the context's close unwinds them */
+	}
+#endif
+}
+
+/* Quota: 1-page pins, page lists, kernel pages; RLIMIT_MEMLOCK */
+static void attack_quota(void)
+{
+	const unsigned int quota = 8;
+	uint8_t *buf = pages(quota + 2, 1);
+	uint32_t h[16];
+	unsigned int n;
+	struct info i;
+	struct vm v;
+	int rc;
+
+#if OLD_UAPI
+	{
+		struct tee_ioctl_vm_create c = { .max_pinned_pages = quota };
+
+		memset(&v, 0, sizeof(v));
+		v.dev = open("/dev/teevm0", O_RDWR | O_CLOEXEC);
+		v.fd = ioctl(v.dev, TEE_IOC_VM_CREATE, &c);
+		if (v.fd < 0) {
+			check(0, "quota context", "%s", strerror(errno));
+			return;
+		}
+	}
+#else
+	if (set_quota(quota) || vm_open(&v)) {
+		check(0, "quota context", "vm_max_pinned_pages or open: %s", strerror(errno));
+		set_quota(16384);
+		return;
+	}
+	set_quota(16384);
+#endif
+	for (n = 0; n < quota; n++)
+		if (pin_buf(&v, buf + n * PG, PG, &h[n]))
+			break;
+	rc = pin_buf(&v, buf + quota * PG, PG, &h[quota]);
+	vm_info(&v, &i);
+	check(n == quota && rc == -EDQUOT, "quota through 1-page pins",
+	      "%u of %u pinned, the next: %d (%s)", n, quota, rc, rc ? strerror(-rc) : "pinned");
+	if (!rc)
+		vm_release(&v, h[quota]);
+#if OLD_UAPI
+	{
+		/* Shadows are outside the quota: how many can a quota-8
+		 * context allocate? */
+		uint32_t sh[1100];
+		unsigned int k, got = 0;
+
+		for (k = 0; k < 1100; k++) {
+			sh[k] = new_shadow(&v);
+			if (!sh[k])
+				break;
+			got++;
+		}
+		check(got <= quota, "quota through shadows (kernel pages)",
+		      "%u shadows of a page allocated on a context with a quota of %u pages", got,
+		      quota);
+		check(got < 1100, "the maximum number of shadows + 1", "%u allocated, then %s", got,
+		      got < 1100 ? "refused" : "still going");
+		for (k = 0; k < got; k++)
+			vm_release(&v, sh[k]);
+		printf("adversarial-vmm: note: page-list pages are not counted by the first "
+		       "uapi's quota (one per 511 pinned pages)\n");
+	}
+#else
+	{
+		/* With the quota full of pins, a call needs a kernel page for
+		 * its argument: refused before OP-TEE */
+		uint64_t r[8] = { SMC_CALL_WITH_ARG };
+		struct msg m;
+		uint32_t size = sizeof(m);
+		int64_t s0 = smcs(&v);
+
+		msg_init(&m, CMD_CLOSE_SESSION, 0);
+		rc = vm_call_raw(&v, r, &m, &size);
+		check(rc == -EDQUOT && untouched(s0, smcs(&v)),
+		      "quota through kernel pages (a call's argument)", "ioctl %d (%s)", rc,
+		      rc ? strerror(-rc) : "made");
+		/* 6 pins + argument page + one page-list page = 8: fits; a
+		 * second TMEM needs a second list page: 9 */
+		vm_release(&v, h[7]);
+		vm_release(&v, h[6]);
+		msg_init(&m, CMD_INVOKE, 2);
+		m.func = PTA_CMD_PARAMS;
+		m.p[0] = (struct prm){ ATTR_TMEM_INOUT | ATTR_NONCONTIG, h[0], 16, 0 };
+		m.p[1] = (struct prm){ ATTR_TMEM_INOUT | ATTR_NONCONTIG, h[1], 16, 0 };
+		r[0] = SMC_CALL_WITH_ARG;
+		size = sizeof(m);
+		s0 = smcs(&v);
+		rc = vm_call_raw(&v, r, &m, &size);
+		check(rc == -EDQUOT && untouched(s0, smcs(&v)),
+		      "quota through page-list pages", "ioctl %d (%s)", rc,
+		      rc ? strerror(-rc) : "made");
+		vm_info(&v, &i);
+		check(i.kernel == 0 && i.pinned == 6, "refused calls leave nothing allocated",
+		      "kernel pages %u, pinned %u", i.kernel, i.pinned);
+	}
+#endif
+	vm_close(&v);
+	munmap(buf, (quota + 2) * PG);
+
+	/* RLIMIT_MEMLOCK, in a child that opens its own context */
+	{
+		pid_t pid = fork();
+		int st = 0;
+
+		if (pid == 0) {
+			struct rlimit rl = { 16 * PG, 16 * PG };
+			uint8_t *b = pages(32, 1);
+			uint32_t h1, h2;
+			long before, after;
+			int r1, r2;
+
+			if (vm_open(&v))
+				_exit(10);
+			if (drop_ipc_lock() || setrlimit(RLIMIT_MEMLOCK, &rl))
+				_exit(11);
+			munlock(b, 32 * PG); /* mlock counts elsewhere (locked_vm) */
+			before = vm_pin_kb();
+			r1 = pin_buf(&v, b, 8 * PG, &h1);
+			after = vm_pin_kb();
+			r2 = pin_buf(&v, b + 8 * PG, 16 * PG, &h2);
+			printf("adversarial-vmm: note: child: pin 8 pages %d, VmPin %ld -> %ld kB, "
+			       "then 16 more %d\n", r1, before, after, r2);
+			_exit(r1 == 0 && after - before == 32 && r2 == -ENOMEM ? 0 : 1);
+		}
+		waitpid(pid, &st, 0);
+		check(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		      "RLIMIT_MEMLOCK charged for pins (VmPin), past it ENOMEM",
+		      "child status %d", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	}
+}
+
+/* The context in another process: fork, fd passing */
+static void attack_other_process(struct ctx *x)
+{
+	int sv[2], st = 0;
+	pid_t pid;
+
+	/* fork: the child has the fd, and its own (copied) address space */
+	pid = fork();
+	if (pid == 0) {
+		uint8_t *b = pages(1, 1);
+		uint32_t hh;
+		int rc = pin_buf(&x->vm, b, PG, &hh);
+		uint64_t r[8] = { SMC_CALLS_UID };
+		int rc2 = vm_fast(&x->vm, r);
+
+		printf("adversarial-vmm: note: forked child: pin %d, call %d\n", rc, rc2);
+		_exit(rc == -EIO && rc2 == -EIO ? 0 : 1);
+	}
+	waitpid(pid, &st, 0);
+	check(WIFEXITED(st) && !WEXITSTATUS(st), "a forked child uses the context",
+	      "child exit %d (0: every ioctl EIO)", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+
+	/* SCM_RIGHTS to a process that execs nothing but has its own mm */
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+		die("socketpair");
+	pid = fork();
+	if (pid == 0) {
+		char cbuf[CMSG_SPACE(sizeof(int))], c;
+		struct iovec io = { &c, 1 };
+		struct msghdr mh = { .msg_iov = &io, .msg_iovlen = 1, .msg_control = cbuf,
+				     .msg_controllen = sizeof(cbuf) };
+		struct vm other = x->vm;
+		uint8_t *b = pages(1, 1);
+		uint32_t hh;
+		int rc;
+
+		close(sv[0]);
+		close(x->vm.fd); /* only the descriptor passed over the socket */
+		if (recvmsg(sv[1], &mh, 0) != 1)
+			_exit(2);
+		other.fd = *(int *)CMSG_DATA(CMSG_FIRSTHDR(&mh));
+		rc = pin_buf(&other, b, PG, &hh);
+		printf("adversarial-vmm: note: receiver of the fd: pin %d\n", rc);
+		_exit(rc == -EIO ? 0 : 1);
+	}
+	close(sv[1]);
+	{
+		char cbuf[CMSG_SPACE(sizeof(int))], c = 'x';
+		struct iovec io = { &c, 1 };
+		struct msghdr mh = { .msg_iov = &io, .msg_iovlen = 1, .msg_control = cbuf,
+				     .msg_controllen = sizeof(cbuf) };
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		*(int *)CMSG_DATA(cm) = x->vm.fd;
+		sendmsg(sv[0], &mh, 0);
+	}
+	waitpid(pid, &st, 0);
+	close(sv[0]);
+	check(WIFEXITED(st) && !WEXITSTATUS(st), "the fd passed to another process",
+	      "receiver exit %d (0: EIO, it can pin nothing of its own)",
+	      WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+}
+
+/* A TA that never returns while the kernel unwinds it at close */
+static void attack_endless_unwind(void)
+{
+	debug = !!getenv("ADV_DEBUG_UNWIND");
+	struct hooks h = { .stop_at = 3, .stop_cmd = RPC_SUSPEND };
+	struct vm v;
+	struct call c;
+	struct msg m;
+	uint32_t sess;
+	long pin0, pin1;
+	int rc, kmsg;
+	char line[512];
+	int warned = 0, destroyed = 0;
+
+	if (vm_open(&v)) {
+		check(0, "endless unwind", "open: %s", strerror(errno));
+		return;
+	}
+	pin0 = vm_pin_kb();
+	sess = open_session(&v, ta_os_test);
+	if (!sess) {
+		check(0, "endless unwind", "os_test TA did not open");
+		vm_close(&v);
+		return;
+	}
+	msg_init(&m, CMD_INVOKE, 1);
+	m.session = sess;
+	m.func = OS_TEST_CMD_WAIT;
+	m.p[0] = (struct prm){ ATTR_VALUE_IN, 0xffffffffu, 0, 0 }; /* TEE_TIMEOUT_INFINITE */
+	rc = run_call(&v, &m, &h, &c);
+	check(rc == 1, "TEE_Wait(infinite) suspended in its third SUSPEND RPC", "run %d", rc);
+	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+	lseek(kmsg, 0, SEEK_END);
+	vm_close(&v);	/* the kernel unwinds, gives up, VM_DESTROYED, frees */
+	pin1 = vm_pin_kb();
+	while (kmsg >= 0 && read(kmsg, line, sizeof(line) - 1) > 0) {
+		line[sizeof(line) - 1] = 0;
+		if (strstr(line, "WARNING") || strstr(line, "leaking"))
+			warned = 1;
+		if (strstr(line, "not unwound") || strstr(line, "VM_DESTROYED"))
+			destroyed = 1;
+		if (strstr(line, "optee"))
+			printf("adversarial-vmm: note: kmsg: %s", strchr(line, ';') ?
+			       strchr(line, ';') + 1 : line);
+	}
+	close(kmsg);
+	check(!warned && pin1 == pin0,
+	      "a TA that never returns during the unwind: no WARN, pages freed after VM_DESTROYED",
+	      "warning %d, VmPin %ld -> %ld kB, reported %d", warned, pin0, pin1, destroyed);
+	rc = vm_open(&v);
+	check(!rc, "a new context after it", "open %d", rc);
+	if (!rc)
+		vm_close(&v);
+}
+
+int main(void)
+{
+	struct ctx x;
+	int rc;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	debug = !!getenv("ADV_DEBUG");
+	printf("adversarial-vmm: %s uapi\n", OLD_UAPI ? "first (shadows, relocations)" :
+	       "kernel-built messages");
+	rc = vm_open(&x.vm);
+	if (rc) {
+		errno = -rc;
+		die("open /dev/teevm0");
+	}
+	x.pta = open_session(&x.vm, pta_invoke_tests);
+	check(x.pta != 0, "a session of the invoke-tests pseudo TA", "session %u", x.pta);
+	{
+		uint8_t *b = pages(1, 0);
+		uint32_t h, ret = 1;
+		struct prm p = { ATTR_TMEM_INOUT | ATTR_NONCONTIG, 0, 16, 0 };
+
+		memset(b, 1, 16);
+		if (!pin_buf(&x.vm, b, PG, &h)) {
+			p.a = h;
+			pta_sum(&x.vm, x.pta, &p, &ret);
+			vm_release(&x.vm, h);
+		}
+		check(!ret && b[0] == 16, "an honest TMEM through a pin reaches the pseudo TA",
+		      "ret %#x byte %u", ret, b[0]);
+		munmap(b, PG);
+	}
+
+	attack_forbidden_fids(&x);
+	attack_past_pin(&x);
+	attack_wrong_kind(&x);
+	attack_partial_write(&x);
+	attack_release_registered(&x);
+	attack_release_cached(&x);
+	attack_suspended_arg(&x);
+	attack_alloc_cookies(&x);
+	attack_other_process(&x);
+	/* The ones that let OP-TEE touch unpinned memory: last */
+	attack_raw_alloc_reply(&x);
+	attack_raw_shm_alloc(&x);
+	attack_raw_tmem(&x);
+	close_session(&x.vm, x.pta);
+	vm_close(&x.vm);
+	/* One context at a time from here: OP-TEE may have room for one
+	 * guest only (CFG_VIRT_GUEST_COUNT, the host being client 1) */
+	attack_quota();
+	attack_endless_unwind();
+
+	printf("adversarial-vmm: %d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
