@@ -16,7 +16,7 @@
 #   kernel.sh modules    patched tee.ko/optee.ko for the board; prints the
 #                        directory (cached, keyed by versions and patches)
 #   kernel.sh board-test boot the board (board/run.sh) on the NS-virtualized
-#                        OP-TEE with these modules; run teevm-smoke, the
+#                        OP-TEE with these modules; run adversarial-vmm, the
 #                        smccc_filter selftest and xtest on its host
 #   kernel.sh devtree    a tree with the series applied as commits, to work
 #                        on the series; prints its path
@@ -132,7 +132,7 @@ series() { find "$KERNEL_DIR/patches" -name '[0-9][0-9][0-9][0-9]-*.patch' ! -na
 # Key of a module build: the prepared tree, the patches, and what the
 # smoke test shipped beside the modules is built from.
 modules_key() {
-	{ prepared_key; cat $(series) "$KERNEL_DIR/tests/teevm-smoke.c" \
+	{ prepared_key; cat $(series) "$KERNEL_DIR/tests/adversarial-vmm.c" \
 		"$REPO/tools/lib/uapi/linux/tee_vm.h"; } | sha
 }
 
@@ -389,10 +389,10 @@ check_selftest() {
 	file "$out/aarch64/smccc_filter" | grep -q 'ARM aarch64.*statically linked'
 }
 
-# The board's smoke test of the uapi (kernel/tests/teevm-smoke.c).
+# The adversarial VMM, run on the board (kernel/tests/adversarial-vmm.c).
 check_smoke() {
 	${CROSS}gcc -static -O2 -Wall -Wextra -Werror -pthread -I "$REPO/tools/lib/uapi" \
-		-o "$WORK/teevm-smoke" "$KERNEL_DIR/tests/teevm-smoke.c"
+		-o "$WORK/adversarial-vmm" "$KERNEL_DIR/tests/adversarial-vmm.c"
 }
 
 check_uapi() {
@@ -416,7 +416,7 @@ store_modules() {
 	${CROSS}strip --strip-debug "$tmp"/*.ko
 	[ -f "$WORK/selftests/aarch64/smccc_filter" ] &&
 		cp "$WORK/selftests/aarch64/smccc_filter" "$tmp/"
-	[ -f "$WORK/teevm-smoke" ] && cp "$WORK/teevm-smoke" "$tmp/"
+	[ -f "$WORK/adversarial-vmm" ] && cp "$WORK/adversarial-vmm" "$tmp/"
 	kernel_versions_print >"$tmp/versions.txt"
 	(cd "$TREE" && git log --oneline "$PRISTINE_REF..HEAD") >"$tmp/series.txt"
 	(cd "$tmp" && sha256sum ./*.ko >SHA256SUMS)
@@ -443,7 +443,7 @@ cmd_check() {
 	step "kernel-doc" check_kerneldoc
 	step "KVM selftest smccc_filter (arm64, static)" check_selftest
 	step "uapi: tools/lib/uapi/linux/tee_vm.h matches tee.h" check_uapi
-	step "teevm-smoke (arm64, static)" check_smoke
+	step "adversarial-vmm (arm64, static)" check_smoke
 	if [ "$FAILED" -eq 0 ]; then
 		store_modules "$KCACHE/modules-$KERNEL_RELEASE-$(modules_key)"
 	fi
@@ -467,7 +467,7 @@ cmd_modules() {
 			die "drivers/tee does not build"
 		}
 		build_tee_clients || die "the users of tee.ko do not build"
-		check_smoke || die "kernel/tests/teevm-smoke.c does not build"
+		check_smoke || die "kernel/tests/adversarial-vmm.c does not build"
 		store_modules "$dest"
 		rm -rf "$WORK"
 	fi
@@ -483,11 +483,11 @@ cmd_board_test() {
 	extra=$KCACHE/board-extra
 	rm -rf "$extra"
 	mkdir -p "$extra/usr/bin"
-	cp "$mods/teevm-smoke" "$mods/smccc_filter" "$extra/usr/bin/"
+	cp "$mods/adversarial-vmm" "$mods/smccc_filter" "$extra/usr/bin/"
 	# Full paths: the selftest opens its own ELF through argv[0].
 	BOARD_OPTEE_FLAVOUR=$KERNEL_BOARD_FLAVOUR \
 	BOARD_HOST_MODULES=$mods BOARD_HOST_EXTRA=$extra \
-	BOARD_CMDS=${BOARD_CMDS:-"/usr/bin/teevm-smoke
+	BOARD_CMDS=${BOARD_CMDS:-"/usr/bin/adversarial-vmm
 /usr/bin/smccc_filter
 xtest -t regression 1001 1004"} \
 		bash "$REPO/board/run.sh"

@@ -192,7 +192,7 @@ static long vm_pin_kb(void)
 
 static __attribute__((unused)) int set_quota(unsigned int pages)
 {
-	FILE *f = fopen("/sys/module/optee/parameters/vm_max_pinned_pages", "w");
+	FILE *f = fopen("/sys/module/optee/parameters/vm_max_pages", "w");
 
 	if (!f)
 		return -1;
@@ -986,6 +986,47 @@ static int run_call(struct vm *vm, struct msg *m, struct hooks *h, struct call *
 	return rc ? rc : -ETIMEDOUT;
 }
 
+/* Answer a call left suspended honestly until it completes, so that it
+ * does not keep one of the partition's few OP-TEE threads */
+static int finish_call(struct vm *vm, struct call *c)
+{
+	int rc = 0, rounds;
+
+	for (rounds = 0; !rc && rounds < 100000; rounds++) {
+		uint64_t regs[8] = { 0, 1, 0, 0, 0, 0 };
+		struct msg ans;
+
+		if (debug && rounds < 40)
+			printf("adversarial-vmm: debug: finish round %d a0 %#llx a3 %llu\n", rounds,
+			       (unsigned long long)c->regs[0], (unsigned long long)c->regs[3]);
+		if ((c->regs[0] & 0xffff0000u) != RPC_PREFIX) {
+			call_end(vm, c);
+			return c->regs[0] == SMC_OK ? 0 : (int)(0x10000 | c->regs[0]);
+		}
+		switch (c->regs[0] & 0xffff) {
+		case RPC_ALLOC:
+			regs[5] = vm->next_cookie++;
+			rc = call_resume(vm, c, regs, NULL);
+			break;
+		case RPC_FREE:
+			rpc_free(vm, ((uint64_t)(uint32_t)c->regs[1] << 32) |
+					     (uint32_t)c->regs[2]);
+			rc = call_resume(vm, c, NULL, NULL);
+			break;
+		case RPC_CMD:
+			rc = read_request(vm, c);
+			if (rc)
+				break;
+			supplicant(vm, &c->req, &ans);
+			rc = call_resume(vm, c, NULL, &ans);
+			break;
+		default:
+			rc = call_resume(vm, c, NULL, NULL);
+		}
+	}
+	return rc ? rc : -ETIMEDOUT;
+}
+
 static void msg_init(struct msg *m, uint32_t cmd, uint32_t n)
 {
 	memset(m, 0, sizeof(*m));
@@ -1170,9 +1211,8 @@ static void attack_raw_shm_alloc(struct ctx *x)
 	      "raw physical address in a SHM_ALLOC answer",
 	      "ioctl %d (%s), RPC_CMDs served %d (3 or more: OP-TEE took the raw list)",
 	      rc, rc < 0 ? strerror(-rc) : "ok", h.cmds);
-	if (rc == 1 || rc < 0) {
-		/* Suspended or refused: close the context's thread by closing */
-	}
+	if (rc < 0 && rc != -ETIMEDOUT)
+		finish_call(&x->vm, &c); /* the SHM_ALLOC still waits for an answer */
 	munmap(v.page, PG);
 	munmap(v.list, PG);
 }
@@ -1209,6 +1249,8 @@ static void attack_raw_alloc_reply(struct ctx *x)
 	      "raw physical address in an RPC_ALLOC reply",
 	      "run %d, victim num_params word %#x (2: OP-TEE wrote its request there)",
 	      rc, ((uint32_t *)v.page)[7]);
+	if (rc == 1)
+		finish_call(&x->vm, &c);
 	munmap(v.page, PG);
 	munmap(v.list, PG);
 }
@@ -1561,20 +1603,24 @@ static void attack_wrong_kind(struct ctx *x)
 		/* a1/a2 of the VMM never reach OP-TEE: the kernel's page is the
 		 * argument, whatever a1/a2 say */
 		{
-			struct msg m;
-			uint64_t regs[8] = { SMC_CALL_WITH_ARG, 0, h, 0 };
-			uint32_t size = sizeof(m);
+			struct msg m, buf;
+			struct call c = { .m = &m, .regs = { SMC_CALL_WITH_ARG, 0, h, 0 } };
+			uint32_t size = sizeof(buf);
 
 			msg_init(&m, CMD_INVOKE, 1);
 			m.session = x->pta;
 			m.func = PTA_CMD_PARAMS;
-			m.p[0] = (struct prm){ ATTR_VALUE_IN | 3, 2, 3, 0 }; /* value inout */
-			m.p[0].attr = 3;
-			rc = vm_call_raw(&x->vm, regs, &m, &size);
-			check(!rc && regs[0] == SMC_OK && m.ret == 0 && m.p[0].a == 5,
+			m.p[0] = (struct prm){ 3, 2, 3, 0 }; /* value in/out: a += b */
+			buf = m;
+			rc = vm_call_raw(&x->vm, c.regs, &buf, &size);
+			if (!rc) {
+				call_took(&c, &buf, size);
+				rc = finish_call(&x->vm, &c); /* interrupts may come */
+			}
+			check(!rc && m.ret == 0 && m.p[0].a == 5,
 			      "a1/a2 naming a pin are ignored: the argument is the kernel's",
-			      "ioctl %d a0 %#llx ret %#x value %llu (2+3)", rc,
-			      (unsigned long long)regs[0], m.ret, (unsigned long long)m.p[0].a);
+			      "call %d ret %#x value %llu (2+3)", rc, m.ret,
+			      (unsigned long long)m.p[0].a);
 		}
 		/* A contiguous TMEM (OP-TEE would take buf_ptr as an address) */
 		p = (struct prm){ ATTR_TMEM_INOUT, h, 16, 0 };
@@ -1698,7 +1744,14 @@ static void attack_alloc_cookies(struct ctx *x)
 		      "an RPC_ALLOC buffer under a cookie OP-TEE holds already",
 		      "thread A %d, thread B ioctl %d (%s)", ra, rc,
 		      rc < 0 ? strerror(-rc) : "accepted");
-		/* both threads stay suspended: the context's close unwinds them */
+		/* B still waits for its buffer: answer both honestly, A first,
+		 * as B will wait for a lock of OP-TEE's that A holds */
+		if (rc == -EEXIST)
+			cb.regs[0] = RPC_PREFIX | RPC_ALLOC;
+		ra = finish_call(&x->vm, &ca);
+		rc = finish_call(&x->vm, &cb);
+		check(rc == 0 && ra == 0, "both threads complete after honest answers",
+		      "B %d, A %d", rc, ra);
 	}
 #endif
 }
@@ -1728,7 +1781,7 @@ static void attack_quota(void)
 	}
 #else
 	if (set_quota(quota) || vm_open(&v)) {
-		check(0, "quota context", "vm_max_pinned_pages or open: %s", strerror(errno));
+		check(0, "quota context", "vm_max_pages or open: %s", strerror(errno));
 		set_quota(16384);
 		return;
 	}
