@@ -12,11 +12,11 @@ namespace {
 // the RPC prefix bits), so the call is over, not suspended.
 class UnknownContext : public bench::NullContext {
 public:
-	Result<SmcRegs> call(const CallRequest &req) override
+	Result<CallResult> call(const CallRequest &req) override
 	{
-		SmcRegs out{};
-		out[0] = req.regs[0] == kCallWithArg ? kReturnUnknownFunction : kReturnOk;
-		out[3] = 5;
+		CallResult out;
+		out.regs[0] = req.regs[0] == kCallWithArg ? kReturnUnknownFunction : kReturnOk;
+		out.regs[3] = 5;
 		return out;
 	}
 };

@@ -103,15 +103,13 @@ private:
 	struct Ctx : BackendContext {
 		Ctx(GateBackend &g, std::unique_ptr<BackendContext> in) : g(g), in(std::move(in)) {}
 		uint32_t client_id() const override { return in->client_id(); }
-		Result<Handle> pin(std::span<const uint64_t> v) override { return in->pin(v); }
-		Result<Handle> alloc_shadow() override { return in->alloc_shadow(); }
-		void release(Handle h) override { in->release(h); }
-		Result<void> transfer(std::span<const ShadowWrite> w, std::span<const ShadowRead> r) override
+		Result<Handle> pin(std::span<const uint64_t> v, uint32_t off, uint64_t size) override
 		{
-			return in->transfer(w, r);
+			return in->pin(v, off, size);
 		}
+		void release(Handle h) override { in->release(h); }
 		void shutdown() override { in->shutdown(); }
-		Result<SmcRegs> call(const CallRequest &req) override
+		Result<CallResult> call(const CallRequest &req) override
 		{
 			if (req.regs[0] == g.gate_fid) {
 				std::unique_lock l(g.m);

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// A backend that answers every SMC at once with OK, pins and shadows being
-// counters: what remains of a call's cost is the mediator's own.
+// A backend that answers every SMC at once with OK, pins being counters: what remains of a call's cost is the mediator's own.
 #pragma once
 
 #include <atomic>
@@ -13,28 +12,22 @@ namespace teemed::bench {
 class NullContext : public BackendContext {
 public:
 	uint32_t client_id() const override { return 2; }
-	Result<Handle> pin(std::span<const uint64_t> v) override
+	Result<Handle> pin(std::span<const uint64_t> v, uint32_t, uint64_t) override
 	{
 		pinned_ += v.size();
 		return ++next_;
 	}
-	Result<Handle> alloc_shadow() override { return ++next_; }
 	void release(Handle) override {}
-	Result<SmcRegs> call(const CallRequest &req) override
+	Result<CallResult> call(const CallRequest &req) override
 	{
-		SmcRegs out{};
-		out[0] = abi::kReturnOk;
-		// What a kernel does per call: touch the bytes it copies.
-		for (const auto &w : req.writes)
-			sink_ += w.data.size() ? uint8_t(w.data[0]) : 0;
-		for (const auto &r : req.reads)
-			if (!r.data.empty())
-				r.data[0] = std::byte{0};
+		CallResult out;
+		out.regs[0] = abi::kReturnOk;
+		// What a kernel does per call: copy the message in, and back.
+		if (req.msg_len) {
+			sink_ += uint8_t(req.msg[0]);
+			out.msg_len = req.msg_len;
+		}
 		return out;
-	}
-	Result<void> transfer(std::span<const ShadowWrite>, std::span<const ShadowRead>) override
-	{
-		return {};
 	}
 	void shutdown() override {}
 

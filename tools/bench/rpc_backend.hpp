@@ -10,15 +10,15 @@ namespace teemed::bench {
 
 class RpcContext : public NullContext {
 public:
-	Result<SmcRegs> call(const CallRequest &req) override
+	Result<CallResult> call(const CallRequest &req) override
 	{
-		SmcRegs out{};
+		CallResult out;
 		if (req.regs[0] == abi::kCallWithArg || req.regs[0] == abi::kCallWithRpcArg) {
-			out[0] = abi::rpc_val(abi::kRpcFuncForeignIntr);
-			out[3] = next_thread_++;
+			out.regs[0] = abi::rpc_val(abi::kRpcFuncForeignIntr);
+			out.regs[3] = next_thread_++;
 			return out;
 		}
-		out[0] = abi::kReturnOk;
+		out.regs[0] = abi::kReturnOk;
 		return out;
 	}
 

@@ -85,7 +85,7 @@ int teemed_vm_get_stats(teemed_vm *vm, struct teemed_vm_stats *out)
 	*out = {s.client_id,   s.fast_calls,   s.yielding_calls, s.rpc_returns, s.rpcs,
 		s.rejected,    s.backend_calls, s.backend_errors, s.pins,       s.unpins,
 		s.pinned_pages, s.pinned_pages_max, s.shm_buffers, s.rpc_buffers, s.live_calls,
-		s.live_calls_max, s.leaked_pages};
+		s.live_calls_max, s.leaked_pages, s.unwind_abandoned};
 	return 0;
 }
 

@@ -16,13 +16,6 @@ namespace {
 // probing reaches the host's eMMC, not the guest's.
 constexpr uint32_t kGuestSecCaps = kSecCapDynamicShm | kSecCapMemrefNull | kSecCapRpcArg;
 
-SmcRegs answer(const SmcRegs &in, uint64_t a0)
-{
-	SmcRegs out = in;
-	out[0] = a0;
-	return out;
-}
-
 } // namespace
 
 SmcRegs VmState::forward_fast(const SmcRegs &in, uint64_t a1)
@@ -33,12 +26,12 @@ SmcRegs VmState::forward_fast(const SmcRegs &in, uint64_t a1)
 	SmcRegs r{};
 	r[0] = uint32_t(in[0]);
 	r[1] = a1;
-	auto out = smc(CallRequest{r, {}, {}, {}});
+	auto out = smc(CallRequest{r, {}, 0});
 	if (!out)
-		return answer(in, kReturnENotAvail);
+		return with_a0(in, kReturnENotAvail);
 	SmcRegs res = in;
 	for (int i = 0; i < 4; i++)
-		res[i] = (*out)[i];
+		res[i] = out->regs[i];
 	return res;
 }
 
@@ -50,7 +43,6 @@ SmcRegs VmState::fast_call(const SmcRegs &in)
 		st_.fast_calls++;
 	}
 	switch (fid) {
-	case kCallsCount:
 	case kCallsUid:
 	case kCallsRevision:
 	case kGetOsUuid:
@@ -74,7 +66,7 @@ SmcRegs VmState::fast_call(const SmcRegs &in)
 		// OP-TEE refuses unknown normal-world capabilities; so do we,
 		// before anything reaches it.
 		if (uint32_t(in[1]) & ~kNsecCapUniprocessor || in[1] >> 32)
-			return answer(in, kReturnENotAvail);
+			return with_a0(in, kReturnENotAvail);
 		SmcRegs out = forward_fast(in, in[1]);
 		if (out[0] != kReturnOk)
 			return out;
@@ -82,7 +74,7 @@ SmcRegs VmState::fast_call(const SmcRegs &in)
 		// Guests share memory only by registering it (dynamic SHM):
 		// without it OP-TEE cannot serve a guest at all.
 		if (!(caps & kSecCapDynamicShm))
-			return answer(in, kReturnENotAvail);
+			return with_a0(in, kReturnENotAvail);
 		out[1] = caps & kGuestSecCaps;
 		out[2] = 0; // no notification values: async notif is masked
 		out[3] = (caps & kSecCapRpcArg) ? out[3] : 0;
@@ -92,7 +84,7 @@ SmcRegs VmState::fast_call(const SmcRegs &in)
 	case kDisableShmCache: {
 		SmcRegs out = forward_fast(in, 0);
 		// OP-TEE hands back one cached RPC argument buffer: it will
-		// never touch it again, so its shadow can go.
+		// never touch it again (the kernel frees its page).
 		if (out[0] == kReturnOk) {
 			std::lock_guard g(lock_);
 			rpc_bufs_.erase(reg_pair_to_64(out[1], out[2]));
@@ -103,7 +95,7 @@ SmcRegs VmState::fast_call(const SmcRegs &in)
 	case kGetShmConfig:
 		// Guests get no reserved SHM; OP-TEE documents ENOTAVAIL for
 		// "no such configuration".
-		return answer(in, kReturnENotAvail);
+		return with_a0(in, kReturnENotAvail);
 
 	case kVmCreated:
 	case kVmDestroyed:
@@ -116,8 +108,11 @@ SmcRegs VmState::fast_call(const SmcRegs &in)
 			std::lock_guard g(lock_);
 			st_.rejected++;
 		}
-		return answer(in, kReturnENotAvail);
+		return with_a0(in, kReturnENotAvail);
 
+	case kCallsCount:
+		// Not forwarded by the kernel; Linux never asks. OP-TEE
+		// without it answers UNKNOWN_FUNCTION too.
 	case kL2ccMutex:
 	case kEnableAsyncNotif:
 	case kGetAsyncNotifValue:
@@ -129,7 +124,7 @@ SmcRegs VmState::fast_call(const SmcRegs &in)
 			std::lock_guard g(lock_);
 			st_.rejected++;
 		}
-		return answer(in, kReturnUnknownFunction);
+		return with_a0(in, kReturnUnknownFunction);
 	}
 }
 

@@ -7,7 +7,9 @@
 
 #include <cerrno>
 #include <new>
-#include <vector>
+#include <string>
+
+#include <linux/tee.h>
 
 #include "c_api.hpp"
 #include "uapi/linux/tee_vm.h"
@@ -45,95 +47,55 @@ int xioctl(int fd, unsigned long req, void *arg)
 	return r < 0 ? errno : 0;
 }
 
-tee_ioctl_vm_xfer to_xfer(const ShadowWrite &w)
-{
-	return {reinterpret_cast<uint64_t>(w.data.data()), w.shadow, w.offset,
-		uint32_t(w.data.size()), TEE_VM_XFER_TO_SHADOW};
-}
-
-tee_ioctl_vm_xfer to_xfer(const ShadowRead &r)
-{
-	return {reinterpret_cast<uint64_t>(r.data.data()), r.shadow, r.offset,
-		uint32_t(r.data.size()), TEE_VM_XFER_FROM_SHADOW};
-}
-
+// One VM context: an open file of /dev/teevm0, bound to this process.
 class KernelContext : public BackendContext {
 public:
 	KernelContext(Fd fd, uint32_t id) : fd_(std::move(fd)), id_(id) {}
 
 	uint32_t client_id() const override { return id_; }
 
-	Result<Handle> pin(std::span<const uint64_t> page_vas) override
+	Result<Handle> pin(std::span<const uint64_t> page_vas, uint32_t offset,
+			   uint64_t size) override
 	{
-		tee_ioctl_vm_pin a{reinterpret_cast<uint64_t>(page_vas.data()),
-				   uint32_t(page_vas.size()), 0};
-		if (int e = xioctl(fd_.get(), TEE_VM_IOC_PIN, &a))
-			return make_error(e);
-		return a.handle;
-	}
-
-	Result<Handle> alloc_shadow() override
-	{
-		tee_ioctl_vm_shadow a{0, 0};
-		if (int e = xioctl(fd_.get(), TEE_VM_IOC_SHADOW, &a))
+		tee_ioctl_vm_pin a{};
+		a.pages = reinterpret_cast<uint64_t>(page_vas.data());
+		a.num_pages = uint32_t(page_vas.size());
+		a.offset = offset;
+		a.size = size;
+		if (int e = xioctl(fd_.get(), TEE_IOC_VM_PIN, &a))
 			return make_error(e);
 		return a.handle;
 	}
 
 	void release(Handle h) override
 	{
-		// After shutdown the fd is gone and the kernel freed it all.
+		// After shutdown the file is closed and the kernel freed it all.
 		if (fd_.get() < 0)
 			return;
 		tee_ioctl_vm_release a{h, 0};
-		xioctl(fd_.get(), TEE_VM_IOC_RELEASE, &a);
+		xioctl(fd_.get(), TEE_IOC_VM_RELEASE, &a);
 	}
 
-	Result<SmcRegs> call(const CallRequest &req) override
+	Result<CallResult> call(const CallRequest &req) override
 	{
-		std::vector<tee_ioctl_vm_xfer> x;
-		for (const auto &w : req.writes)
-			x.push_back(to_xfer(w));
-		for (const auto &r : req.reads)
-			x.push_back(to_xfer(r));
-		std::vector<tee_ioctl_vm_reloc> rl;
-		for (const auto &r : req.relocs)
-			rl.push_back({r.object, r.offset, uint32_t(r.target), r.shadow, r.shadow_offset, 0});
+		if (fd_.get() < 0)
+			return make_error(ESHUTDOWN);
 		tee_ioctl_vm_call a{};
 		for (int i = 0; i < 8; i++)
 			a.regs[i] = req.regs[i];
-		a.xfers = reinterpret_cast<uint64_t>(x.data());
-		a.num_xfers = uint32_t(x.size());
-		a.relocs = reinterpret_cast<uint64_t>(rl.data());
-		a.num_relocs = uint32_t(rl.size());
-		if (fd_.get() < 0)
-			return make_error(ESHUTDOWN);
-		if (int e = xioctl(fd_.get(), TEE_VM_IOC_CALL, &a))
+		a.msg = reinterpret_cast<uint64_t>(req.msg.data());
+		a.msg_size = uint32_t(req.msg.size());
+		if (int e = xioctl(fd_.get(), TEE_IOC_VM_CALL, &a))
 			return make_error(e);
-		SmcRegs out{};
+		CallResult out;
 		for (int i = 0; i < 4; i++)
-			out[i] = a.regs[i];
+			out.regs[i] = a.regs[i];
+		out.msg_len = a.msg_size;
 		return out;
 	}
 
-	Result<void> transfer(std::span<const ShadowWrite> writes,
-			      std::span<const ShadowRead> reads) override
-	{
-		std::vector<tee_ioctl_vm_xfer> x;
-		for (const auto &w : writes)
-			x.push_back(to_xfer(w));
-		for (const auto &r : reads)
-			x.push_back(to_xfer(r));
-		tee_ioctl_vm_xfers a{reinterpret_cast<uint64_t>(x.data()), uint32_t(x.size()), 0};
-		if (fd_.get() < 0)
-			return make_error(ESHUTDOWN);
-		if (int e = xioctl(fd_.get(), TEE_VM_IOC_XFER, &a))
-			return make_error(e);
-		return {};
-	}
-
-	// Closing the context fd is the kernel's destroy: unwind, VM_DESTROYED,
-	// then every pin and shadow freed.
+	// Closing the context is the kernel's destroy: unwind, VM_DESTROYED,
+	// then every pin and page freed.
 	void shutdown() override { fd_.reset(); }
 
 private:
@@ -141,34 +103,39 @@ private:
 	const uint32_t id_;
 };
 
+// Each open of /dev/teevm0 is a VM context.
 class KernelBackend : public Backend {
 public:
-	explicit KernelBackend(Fd dev) : dev_(std::move(dev)) {}
+	explicit KernelBackend(std::string dev) : dev_(std::move(dev)) {}
 
 	Result<std::unique_ptr<BackendContext>> create_vm() override
 	{
-		tee_ioctl_vm_create a{0, 0, 0, 0};
-		int fd;
-		do
-			fd = ::ioctl(dev_.get(), TEE_IOC_VM_CREATE, &a);
-		while (fd < 0 && errno == EINTR);
-		if (fd < 0)
+		Fd fd(::open(dev_.c_str(), O_RDWR | O_CLOEXEC));
+		if (fd.get() < 0)
 			return make_error(errno);
-		return std::unique_ptr<BackendContext>(new KernelContext(Fd(fd), a.client_id));
+		tee_ioctl_vm_info info{};
+		if (int e = xioctl(fd.get(), TEE_IOC_VM_INFO, &info))
+			return make_error(e);
+		return std::unique_ptr<BackendContext>(new KernelContext(std::move(fd), info.client_id));
 	}
 
 private:
-	Fd dev_;
+	std::string dev_;
 };
 
 } // namespace
 
 Result<std::unique_ptr<Backend>> open_kernel_backend(const std::string &dev)
 {
-	int fd = ::open(dev.c_str(), O_RDWR | O_CLOEXEC);
-	if (fd < 0)
+	// Check the device now, to fail early with a clear errno (ENOENT: no
+	// virtualized OP-TEE or no patched driver; EACCES: not granted).
+	Fd probe(::open(dev.c_str(), O_RDWR | O_CLOEXEC));
+	if (probe.get() < 0)
 		return make_error(errno);
-	return std::unique_ptr<Backend>(new KernelBackend(Fd(fd)));
+	tee_ioctl_version_data v{};
+	if (::ioctl(probe.get(), TEE_IOC_VERSION, &v) < 0 || !(v.gen_caps & TEE_GEN_CAP_VM))
+		return make_error(ENOTTY);
+	return std::unique_ptr<Backend>(new KernelBackend(dev));
 }
 
 } // namespace teemed

@@ -9,7 +9,8 @@
 //   pin(label, client_id, pages, total)      pages pinned, VM total after
 //   unpin(label, client_id, pages, total)
 //   vm_create(label, client_id)
-//   vm_destroy(label, client_id, leaked_pages)
+//   vm_destroy(label, client_id, leaked_pages)  pages the library still had
+//                                            pinned after destroy (0 unless a bug)
 #pragma once
 
 #include <sys/sdt.h>

@@ -49,12 +49,13 @@ Result<PinnedBuffer> VmState::pin_noncontig(uint64_t buf_ptr, uint64_t size)
 
 	if (!acct_.reserve(pages, limits_.max_pinned_pages_per_vm))
 		return make_error(ENOMEM);
-	auto h = ctx_->pin(vas);
+	auto h = ctx_->pin(vas, offset, size);
 	if (!h) {
 		acct_.unreserve(pages);
-		return make_error(h.error() == ENOMEM ? ENOMEM : EINVAL);
+		const int e = h.error();
+		return make_error(e == ENOMEM || e == EDQUOT ? ENOMEM : EINVAL);
 	}
-	return PinnedBuffer(BackendObject(ctx_.get(), *h), &acct_, std::move(vas), offset, size);
+	return PinnedBuffer(ctx_.get(), *h, &acct_, std::move(vas), offset, size);
 }
 
 bool VmState::cookie_in_use(uint64_t cookie) const

@@ -14,24 +14,6 @@ using namespace abi;
 
 // ---- RAII objects ------------------------------------------------------
 
-BackendObject &BackendObject::operator=(BackendObject &&o) noexcept
-{
-	if (this != &o) {
-		reset();
-		ctx_ = o.ctx_;
-		h_ = o.h_;
-		o.h_ = 0;
-	}
-	return *this;
-}
-
-void BackendObject::reset()
-{
-	if (h_)
-		ctx_->release(h_);
-	h_ = 0;
-}
-
 bool PinAccount::reserve(uint32_t n, uint32_t max)
 {
 	uint32_t cur = pages.load();
@@ -46,9 +28,9 @@ bool PinAccount::reserve(uint32_t n, uint32_t max)
 }
 
 // The pages were reserved in the account before they were pinned.
-PinnedBuffer::PinnedBuffer(BackendObject obj, PinAccount *acct, std::vector<uint64_t> page_vas,
-			   uint32_t first_offset, uint64_t size)
-	: obj_(std::move(obj)), acct_(acct), page_vas_(std::move(page_vas)),
+PinnedBuffer::PinnedBuffer(BackendContext *ctx, Handle h, PinAccount *acct,
+			   std::vector<uint64_t> page_vas, uint32_t first_offset, uint64_t size)
+	: ctx_(ctx), h_(h), acct_(acct), page_vas_(std::move(page_vas)),
 	  first_offset_(first_offset), size_(size)
 {
 	uint32_t total = acct_->pages.load();
@@ -60,31 +42,26 @@ PinnedBuffer &PinnedBuffer::operator=(PinnedBuffer &&o) noexcept
 {
 	if (this != &o) {
 		drop();
-		obj_ = std::move(o.obj_);
+		ctx_ = o.ctx_;
+		h_ = o.h_;
 		acct_ = o.acct_;
 		page_vas_ = std::move(o.page_vas_);
 		first_offset_ = o.first_offset_;
 		size_ = o.size_;
+		o.h_ = 0;
 	}
 	return *this;
 }
 
 void PinnedBuffer::drop()
 {
-	if (!obj_)
+	if (!h_)
 		return;
-	obj_.reset();
+	ctx_->release(h_);
+	h_ = 0;
 	uint32_t total = acct_->pages.fetch_sub(pages()) - pages();
 	acct_->unpins++;
 	TEEMED_PROBE4(unpin, acct_->label, acct_->client_id, pages(), total);
-}
-
-uint32_t PinnedBuffer::leak()
-{
-	if (!obj_)
-		return 0;
-	obj_.leak();
-	return pages();
 }
 
 size_t GuestSpan::size() const
@@ -140,12 +117,12 @@ VmState::VmState(Backend &be, std::unique_ptr<BackendContext> ctx, const Limits 
 	// pass their RPC argument with the call.
 	SmcRegs r{};
 	r[0] = kGetThreadCount;
-	if (auto out = smc(CallRequest{r, {}, {}, {}}); out && (*out)[0] == kReturnOk)
-		optee_threads_ = uint32_t((*out)[1]);
+	if (auto out = smc(CallRequest{r, {}, 0}); out && out->regs[0] == kReturnOk)
+		optee_threads_ = uint32_t(out->regs[1]);
 	r[0] = kExchangeCapabilities;
-	if (auto out = smc(CallRequest{r, {}, {}, {}}); out && (*out)[0] == kReturnOk &&
-							 ((*out)[1] & kSecCapRpcArg))
-		rpc_param_count_ = uint32_t((*out)[3]);
+	if (auto out = smc(CallRequest{r, {}, 0}); out && out->regs[0] == kReturnOk &&
+						      (out->regs[1] & kSecCapRpcArg))
+		rpc_param_count_ = uint32_t(out->regs[3]);
 	TEEMED_PROBE2(vm_create, label_, client_id_);
 }
 
@@ -167,7 +144,7 @@ void VmState::leave()
 		idle_.notify_all();
 }
 
-Result<SmcRegs> VmState::smc(const CallRequest &req)
+Result<CallResult> VmState::smc(const CallRequest &req)
 {
 	const uint64_t a0 = req.regs[0];
 	TEEMED_PROBE3(backend_enter, label_, client_id_, a0);
@@ -178,8 +155,13 @@ Result<SmcRegs> VmState::smc(const CallRequest &req)
 		if (!out)
 			st_.backend_errors++;
 	}
-	TEEMED_PROBE4(backend_exit, label_, client_id_, a0, out ? (*out)[0] : ~0ull);
+	TEEMED_PROBE4(backend_exit, label_, client_id_, a0, out ? out->regs[0] : ~0ull);
 	return out;
+}
+
+Result<CallResult> VmState::smc(const SmcRegs &regs, Call &c, size_t msg_len)
+{
+	return smc(CallRequest{regs, c.msg, msg_len});
 }
 
 Result<SmcRegs> VmState::handle_smc(const SmcRegs &in)
@@ -195,7 +177,7 @@ Result<SmcRegs> VmState::handle_smc(const SmcRegs &in)
 	} else if (fid == kCallWithArg || fid == kCallWithRpcArg || fid == kCallWithRegdArg) {
 		out = start_call(in);
 	} else if (fid == kReturnFromRpc) {
-		out = resume(in);
+		out = resume_call(in);
 	} else {
 		// OP-TEE implements no other yielding call, and nothing in the
 		// Trusted App range, nor any SMC64 id.
@@ -236,9 +218,10 @@ void VmState::do_close()
 		idle_.wait(g, [&] { return active_ == 0; });
 	}
 	// No vCPU is inside now, and none can enter: unwind what OP-TEE still
-	// holds suspended, so that no thread of this client survives it.
-	uint32_t leaked = 0;
-	std::list<Call> dead;
+	// holds suspended, so that its TAs clean up. What does not complete
+	// goes with the partition: the backend keeps every page OP-TEE may
+	// hold until VM_DESTROYED, whatever is released here.
+	uint32_t stuck = 0;
 	{
 		std::unique_lock g(lock_);
 		while (!calls_.empty()) {
@@ -246,32 +229,20 @@ void VmState::do_close()
 			g.unlock();
 			bool done = it->suspended ? unwind(it) : true;
 			g.lock();
-			if (!done) {
-				for (auto &p : it->temp)
-					leaked += p.leak();
-				if (it->reg)
-					leaked += it->reg->leak();
-				it->shadow.leak();
-			}
+			stuck += !done;
 			erase_call(it);
 		}
 	}
-	if (leaked) {
-		// OP-TEE may still reach what those calls used: keep their
-		// registered buffers too, for the backend to free at its end.
-		for (auto &[cookie, shm] : shm_)
-			leaked += shm.buf.leak();
-		for (auto &[cookie, rb] : rpc_bufs_)
-			rb.shadow.leak();
-	}
-	// VM_DESTROYED: OP-TEE drops the partition with all its SHM. Only
-	// then do pins of registered buffers go.
+	// VM_DESTROYED: OP-TEE drops the partition with all its SHM, and the
+	// backend everything it kept for it.
 	ctx_->shutdown();
+	uint32_t leaked;
 	{
 		std::lock_guard g(lock_);
 		shm_.clear();
 		rpc_bufs_.clear();
-		st_.leaked_pages = leaked;
+		st_.unwind_abandoned = stuck;
+		leaked = st_.leaked_pages = acct_.pages.load();
 	}
 	TEEMED_PROBE3(vm_destroy, label_, client_id_, leaked);
 	ctx_.reset();

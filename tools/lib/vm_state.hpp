@@ -22,9 +22,17 @@
 
 namespace teemed {
 
-// A yielding call's answer without results: a0, and a1..a3 cleared (x4..x7
-// stay as the guest had them).
-inline SmcRegs refusal(const SmcRegs &in, uint64_t a0)
+// A fast call's answer: a0, and the guest's own a1..a7 otherwise.
+inline SmcRegs with_a0(const SmcRegs &in, uint64_t a0)
+{
+	SmcRegs out = in;
+	out[0] = a0;
+	return out;
+}
+
+// A yielding call's answer (a refusal, or OP-TEE's completion): a0, a1..a3
+// cleared, a4..a7 as the guest had them.
+inline SmcRegs std_call_result(const SmcRegs &in, uint64_t a0)
 {
 	SmcRegs out = in;
 	out[0] = a0;
@@ -47,51 +55,31 @@ struct PinAccount {
 	void unreserve(uint32_t n) { pages.fetch_sub(n); }
 };
 
-// A pin or a shadow in the backend context; released when destroyed.
-class BackendObject {
-public:
-	BackendObject() = default;
-	BackendObject(BackendContext *ctx, Handle h) : ctx_(ctx), h_(h) {}
-	BackendObject(BackendObject &&o) noexcept : ctx_(o.ctx_), h_(o.h_) { o.h_ = 0; }
-	BackendObject &operator=(BackendObject &&o) noexcept;
-	BackendObject(const BackendObject &) = delete;
-	BackendObject &operator=(const BackendObject &) = delete;
-	~BackendObject() { reset(); }
-
-	Handle handle() const { return h_; }
-	explicit operator bool() const { return h_ != 0; }
-	void reset();
-	// Give up ownership without releasing: for pages OP-TEE may still
-	// touch (a failed unwind). The context frees them when it dies.
-	void leak() { h_ = 0; }
-
-private:
-	BackendContext *ctx_ = nullptr;
-	Handle h_ = 0;
-};
-
-// Guest pages pinned for OP-TEE, described as a NONCONTIG buffer.
+// Guest pages pinned for OP-TEE, as a buffer of `size` bytes starting
+// `first_offset` bytes into the first page. The handle is released when
+// it goes; the backend keeps the pages for as long as OP-TEE holds them.
 class PinnedBuffer {
 public:
 	PinnedBuffer() = default;
-	PinnedBuffer(BackendObject obj, PinAccount *acct, std::vector<uint64_t> page_vas,
+	PinnedBuffer(BackendContext *ctx, Handle h, PinAccount *acct, std::vector<uint64_t> page_vas,
 		     uint32_t first_offset, uint64_t size);
-	PinnedBuffer(PinnedBuffer &&) noexcept = default;
+	PinnedBuffer(PinnedBuffer &&o) noexcept { *this = std::move(o); }
 	PinnedBuffer &operator=(PinnedBuffer &&o) noexcept;
+	PinnedBuffer(const PinnedBuffer &) = delete;
+	PinnedBuffer &operator=(const PinnedBuffer &) = delete;
 	~PinnedBuffer() { drop(); }
 
-	Handle handle() const { return obj_.handle(); }
+	Handle handle() const { return h_; }
 	uint32_t pages() const { return uint32_t(page_vas_.size()); }
 	uint32_t first_offset() const { return first_offset_; }
 	uint64_t size() const { return size_; }
 	const std::vector<uint64_t> &page_vas() const { return page_vas_; }
-	// Leak the pin (see BackendObject::leak); returns the pages leaked.
-	uint32_t leak();
 
 private:
 	void drop();
 
-	BackendObject obj_;
+	BackendContext *ctx_ = nullptr;
+	Handle h_ = 0;
 	PinAccount *acct_ = nullptr;
 	std::vector<uint64_t> page_vas_;
 	uint32_t first_offset_ = 0;
@@ -113,19 +101,18 @@ struct GuestSpan {
 	void write(size_t off, std::span<const std::byte> in) const;
 };
 
-// A registered SHM: REGISTER_SHM from the guest or SHM_ALLOC asked by OP-TEE
-// through RPC. OP-TEE knows it by the guest's cookie.
+// A registered SHM: REGISTER_SHM from the guest, or SHM_ALLOC asked by
+// OP-TEE through RPC. OP-TEE knows it by the guest's cookie.
 struct ShmBuf {
 	PinnedBuffer buf;
 	bool from_rpc = false;
 };
 
-// An RPC argument buffer (RPC ALLOC): the guest's page, and the shadow
-// OP-TEE really uses.
+// An RPC argument buffer (RPC_ALLOC): where the guest has it. What OP-TEE
+// reads is the kernel's page under the same cookie.
 struct RpcArgBuf {
 	uint64_t guest_ipa = 0;
 	uint32_t size = 0;
-	BackendObject shadow;
 };
 
 enum class ArgMode { Plain, RpcArg, Regd };
@@ -137,28 +124,36 @@ struct Call {
 	GuestSpan rpc_loc;       // RpcArg/Regd: the guest's RPC argument
 	abi::MsgArgHeader hdr{}; // as the guest sent it
 	std::vector<abi::MsgParam> params;
-	BackendObject shadow;    // argument (+ RPC argument) as OP-TEE sees it
-	std::vector<PinnedBuffer> temp; // TMEM buffers, freed at completion
+	std::vector<PinnedBuffer> temp;  // TMEM buffers, released at completion
 	std::optional<PinnedBuffer> reg; // REGISTER_SHM, kept on success
 	uint64_t reg_cookie = 0;
 	bool reg_pending = false; // reg_cookie is reserved in pending_reg_
 	uint64_t unreg_cookie = 0;
+	// The message of each SMC, in and out (the backend's CallRequest::msg).
+	std::vector<std::byte> msg = std::vector<std::byte>(abi::kPageSize);
 
 	// While suspended in an RPC:
 	uint32_t thread = 0;
 	bool suspended = false;
-	bool busy = false;      // a vCPU is driving it right now
+	bool busy = false; // a vCPU is driving it right now
 	uint32_t rpc_func = 0;
-	uint32_t alloc_size = 0;
-	// RPC CMD being served: where its argument is, and the request as
-	// OP-TEE wrote it (the only trusted copy).
-	Handle cmd_shadow = 0;
-	uint32_t cmd_shadow_off = 0;
-	GuestSpan cmd_guest;
-	std::vector<std::byte> cmd_req;
+	uint32_t alloc_size = 0;   // RPC_ALLOC: bytes OP-TEE asked for
+	GuestSpan cmd_guest;       // RPC_CMD: where the guest gets the request
+	std::vector<std::byte> cmd_req; // RPC_CMD: the request, as OP-TEE wrote it
+};
 
-	// OP-TEE's view of the argument after each SMC (header + params).
-	std::vector<std::byte> readback;
+// What to do with an RPC OP-TEE returned: show the guest these registers,
+// or answer it (as failed) without the guest.
+using RpcToGuest = std::optional<SmcRegs>;
+
+// The RETURN_FROM_RPC that answers an RPC: registers, and the message.
+struct RpcAnswer {
+	explicit RpcAnswer(const SmcRegs &r, size_t len = 0) : regs(r), msg_len(len) {}
+	SmcRegs regs{};
+	size_t msg_len = 0; // bytes of Call::msg: the RPC_CMD answer
+	// A buffer the answer gives OP-TEE under a cookie: forgotten again if
+	// the backend refuses the answer.
+	std::optional<uint64_t> rpc_buf, shm;
 };
 
 class VmState {
@@ -185,34 +180,44 @@ private:
 	// fast_calls.cpp
 	SmcRegs fast_call(const SmcRegs &in);
 	SmcRegs forward_fast(const SmcRegs &in, uint64_t a1);
-	// std_calls.cpp
+
+	// std_call.cpp: a yielding call's life
 	SmcRegs start_call(const SmcRegs &in);
 	std::optional<SmcRegs> load_arg(Call &c, const SmcRegs &in);
-	uint32_t translate_params(Call &c, std::vector<abi::MsgParam> &out,
-				  std::vector<Reloc> &relocs);
-	void complete(Call &c, const SmcRegs &out);
+	uint32_t translate_params(Call &c, std::vector<abi::MsgParam> &out);
+	SmcRegs resume_call(const SmcRegs &in);
+	// Drive a call from OP-TEE's answer `out` until it completes or an
+	// RPC must go to the guest; what the guest gets back.
+	SmcRegs drive(std::list<Call>::iterator it, Result<CallResult> out);
+	void complete(Call &c, const CallResult &out);
+	bool unwind(std::list<Call>::iterator it);
+	uint32_t call_limit() const;
+
+	// rpc.cpp: one function per RPC kind, each way. OP-TEE returned an
+	// RPC: what the mediator notes of it, then what the guest sees.
+	void note_rpc(Call &c, const SmcRegs &out, size_t msg_len);
+	void note_rpc_alloc(Call &c, const SmcRegs &out);
+	void note_rpc_free(const SmcRegs &out);
+	void note_rpc_cmd(Call &c, const SmcRegs &out, size_t msg_len);
+	void note_rpc_cmd_shm_free(const Call &c);
+	RpcToGuest show_rpc(Call &c, const SmcRegs &out);
+	RpcToGuest show_rpc_cmd(Call &c, const SmcRegs &out);
+	// The guest answered with RETURN_FROM_RPC: what OP-TEE gets.
+	RpcAnswer answer_rpc(Call &c, const SmcRegs &guest);
+	RpcAnswer answer_rpc_alloc(Call &c, const SmcRegs &guest);
+	RpcAnswer answer_rpc_cmd(Call &c);
+	uint32_t answer_rpc_cmd_shm_alloc(Call &c, abi::MsgParam &p, uint64_t size);
+	// The mediator answers as failed, without the guest.
+	RpcAnswer answer_rpc_failed(Call &c);
+
 	// shm.cpp
 	Result<PinnedBuffer> pin_noncontig(uint64_t buf_ptr, uint64_t size);
 	bool cookie_in_use(uint64_t cookie) const;
 	size_t buffers_in_use() const { return shm_.size() + pending_reg_.size(); }
-	// rpc.cpp
-	SmcRegs resume(const SmcRegs &in);
-	// Drive a call from OP-TEE's answer `out` until it completes or an
-	// RPC must go to the guest; what the guest gets back.
-	SmcRegs drive(std::list<Call>::iterator it, Result<SmcRegs> out);
-	// Bookkeeping for an RPC OP-TEE returned; the guest's registers, or
-	// nothing when the mediator answers it as failed on its own.
-	std::optional<SmcRegs> take_rpc(Call &c, const SmcRegs &out, bool to_guest);
-	// The RETURN_FROM_RPC for the pending RPC: from the guest's registers,
-	// or as failed when `guest` is null.
-	void build_rpc_reply(Call &c, const SmcRegs *guest, SmcRegs &regs,
-			     std::vector<std::byte> &arg, std::vector<Reloc> &relocs);
-	Result<SmcRegs> resume_smc(Call &c, const SmcRegs *guest);
-	bool unwind(std::list<Call>::iterator it);
-	uint32_t call_limit() const;
 
 	// An SMC through the backend, with probes and counters.
-	Result<SmcRegs> smc(const CallRequest &req);
+	Result<CallResult> smc(const CallRequest &req);
+	Result<CallResult> smc(const SmcRegs &regs, Call &c, size_t msg_len);
 	// Drop a finished call and everything it pinned for itself.
 	void erase_call(std::list<Call>::iterator it);
 

@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: BSD-2-Clause
+// The kernel's VM context (kernel/: drivers/tee/optee/smc_vm.c) in C++, over
+// the OP-TEE model: the same refusals with the same errnos, the same
+// messages built for OP-TEE, the same lifetimes. Each part below mirrors a
+// section of smc_vm.c; when one changes, the other does.
 #include "teemed/bytes.hpp"
 #include "model_backend.hpp"
 
 #include <cstdlib>
 #include <cstring>
-#include <set>
+#include <list>
 #include <vector>
 
 namespace teemed::model {
@@ -13,292 +17,690 @@ using namespace abi;
 
 namespace {
 
-// The SMCs a VM context forwards; the same list as the kernel's. Anything
-// that carries or returns a physical address the context did not make, or
-// that only the hypervisor may issue, is refused.
-bool forwarded(uint32_t fid)
+// A kernel page, or a pinned user page, made known to the model's
+// physical address space for as long as it lives.
+class PhysPage {
+public:
+	PhysPage(PhysSpace &phys, std::byte *host, bool owned)
+		: phys_(phys), host_(host), owned_(owned), pa_(phys.add(host))
+	{
+	}
+	~PhysPage()
+	{
+		phys_.remove(pa_);
+		if (owned_)
+			std::free(host_);
+	}
+	PhysPage(const PhysPage &) = delete;
+	PhysPage &operator=(const PhysPage &) = delete;
+	static std::unique_ptr<PhysPage> alloc(PhysSpace &phys)
+	{
+		auto *p = static_cast<std::byte *>(std::aligned_alloc(kPageSize, kPageSize));
+		std::memset(p, 0, kPageSize);
+		return std::make_unique<PhysPage>(phys, p, true);
+	}
+	std::byte *host() const { return host_; }
+	uint64_t pa() const { return pa_; }
+
+private:
+	PhysSpace &phys_;
+	std::byte *host_;
+	bool owned_;
+	uint64_t pa_;
+};
+
+// See smc_vm.c: OPTEE_VM_MAX_TMEM, OPTEE_VM_UNWIND_ROUNDS.
+constexpr unsigned kMaxTmem = 4;
+constexpr unsigned kUnwindRoundsKernel = 64;
+
+bool fast_call_allowed(uint64_t fid)
 {
 	switch (fid) {
-	case kCallsCount:
 	case kCallsUid:
 	case kCallsRevision:
 	case kGetOsUuid:
 	case kGetOsRevision:
 	case kExchangeCapabilities:
-	case kDisableShmCache:
-	case kEnableShmCache:
 	case kGetThreadCount:
-	case kEnableAsyncNotif:
-	case kGetAsyncNotifValue:
-	case kCallWithArg:
-	case kCallWithRpcArg:
-	case kReturnFromRpc:
+	case kEnableShmCache:
+	case kDisableShmCache:
 		return true;
 	default:
 		return false;
 	}
 }
 
-struct Page {
-	Page() : p(static_cast<std::byte *>(std::aligned_alloc(kPageSize, kPageSize)))
-	{
-		std::memset(p, 0, kPageSize);
+bool cmd_allowed(uint32_t cmd)
+{
+	switch (cmd) {
+	case kCmdOpenSession:
+	case kCmdInvokeCommand:
+	case kCmdCloseSession:
+	case kCmdCancel:
+	case kCmdRegisterShm:
+	case kCmdUnregisterShm:
+		return true;
+	default:
+		return false;
 	}
-	~Page() { std::free(p); }
-	Page(const Page &) = delete;
-	Page &operator=(const Page &) = delete;
-	std::byte *p;
-};
+}
+
+MsgArgHeader *header(std::byte *p) { return reinterpret_cast<MsgArgHeader *>(p); }
+MsgParam *params(std::byte *p) { return reinterpret_cast<MsgParam *>(p + sizeof(MsgArgHeader)); }
 
 } // namespace
 
 class ModelContext : public BackendContext {
 public:
-	ModelContext(ModelBackend &be, uint32_t id) : be_(be), id_(id) {}
-	~ModelContext() override;
+	ModelContext(ModelBackend &be, uint32_t id) : be_(be), id_(id), max_pages_(be.max_pages_) {}
+	~ModelContext() override { shutdown(); }
 
 	uint32_t client_id() const override { return id_; }
-	Result<Handle> pin(std::span<const uint64_t> page_vas) override;
-	Result<Handle> alloc_shadow() override;
+	Result<Handle> pin(std::span<const uint64_t> page_vas, uint32_t offset,
+			   uint64_t size) override;
 	void release(Handle h) override;
-	Result<SmcRegs> call(const CallRequest &req) override;
-	Result<void> transfer(std::span<const ShadowWrite> writes,
-			      std::span<const ShadowRead> reads) override;
+	Result<CallResult> call(const CallRequest &req) override;
 	void shutdown() override;
 
+	uint64_t smcs() const { return smcs_; }
+
 private:
-	struct Object {
-		bool shadow = false;
-		std::vector<std::unique_ptr<Page>> list; // page list pages (pin) or the shadow
-		std::vector<uint64_t> pas;               // physical pages registered
-		uint32_t pinned = 0;
-		std::map<uint32_t, uint64_t> relocated; // shadow offset -> user value
+	// 2. Pins, and the buffers OP-TEE holds
+	struct Pin {
+		std::vector<std::unique_ptr<PhysPage>> pages;
+		uint32_t offset = 0;
+		uint64_t size = 0;
+	};
+	enum class Kind { Registered, RpcShm, RpcArg };
+	struct Held {
+		uint64_t cookie;
+		Kind kind;
+		bool pending;
+		std::shared_ptr<Pin> pin;
+		std::unique_ptr<PhysPage> page;
+	};
+	// 3. Yielding calls
+	struct Tmem {
+		unsigned param = 0;
+		uint64_t buf_ptr = 0;
+		std::shared_ptr<Pin> pin;
+		std::vector<std::unique_ptr<PhysPage>> list;
+	};
+	struct MCall {
+		uint32_t thread = 0;
+		std::unique_ptr<PhysPage> arg;
+		uint32_t num_params = 0;
+		size_t rpc_offs = 0;
+		std::vector<Tmem> tmem;
+		Held *reg = nullptr;
+		bool unreg = false;
+		uint64_t unreg_cookie = 0;
+		uint32_t rpc_func = 0;
+		uint32_t alloc_size = 0;
+		std::byte *rpc_msg = nullptr;
+		size_t rpc_size = 0;
+		Tmem shm_alloc;
 	};
 
-	Object *find(Handle h, bool shadow);
-	Result<void> do_writes(std::span<const ShadowWrite> writes);
-	Result<void> do_reads(std::span<const ShadowRead> reads);
-	void free_object(Object &o);
+	SmcRegs smc(SmcRegs a);
+	int charge(uint32_t pinned, uint32_t kernel);
+	void uncharge(uint32_t pinned, uint32_t kernel);
+	std::shared_ptr<Pin> pin_get(uint64_t handle);
+	Result<Held *> hold(uint64_t cookie, Kind kind, std::shared_ptr<Pin> pin,
+			    std::unique_ptr<PhysPage> page);
+	Held *held_find(uint64_t cookie);
+	void free_held(Held *h);
+	void let_go(uint64_t cookie, Kind kind);
+	int list(const std::shared_ptr<Pin> &pin, Tmem &t);
+	void list_free(Tmem &t);
+	uint64_t buf_ptr(const Tmem &t) const;
+	void call_free(std::unique_ptr<MCall> call);
+	void msg_out(CallRequest const &req, CallResult &res, const std::byte *msg, size_t size,
+		     const MCall *call);
+	int param_in(MCall &call, unsigned n);
+	int msg_in(MCall &call, const CallRequest &req);
+	void registered(Held *h, bool ok);
+	void complete(std::unique_ptr<MCall> call, uint64_t a0, const CallRequest *req,
+		      CallResult *res);
+	void returned(std::unique_ptr<MCall> call, const SmcRegs &out, const CallRequest *req,
+		      CallResult *res);
+	Result<CallResult> call_start(const CallRequest &req);
+	Result<CallResult> call_resume(const CallRequest &req);
+	void unwind();
+	// 4. RPCs
+	void rpc(MCall &call, const SmcRegs &out, const CallRequest *req, CallResult *res);
+	int rpc_answer(MCall &call, const CallRequest &req, SmcRegs &a);
+	int rpc_alloc(MCall &call, const CallRequest &req, SmcRegs &a);
+	int rpc_shm_alloc(MCall &call, MsgArgHeader *rq, const std::vector<std::byte> &ans);
+	int rpc_cmd_answer(MCall &call, const CallRequest &req);
 
 	ModelBackend &be_;
 	const uint32_t id_;
+	const uint32_t max_pages_; // the quota, fixed when the context opens
 	std::mutex lock_;
-	std::map<Handle, Object> objs_;
-	Handle next_ = 1;
-	std::set<uint32_t> suspended_; // OP-TEE threads suspended for us
 	bool dead_ = false;
+	uint64_t smcs_ = 0;
+	std::map<Handle, std::shared_ptr<Pin>> pins_;
+	Handle next_handle_ = 1;
+	std::list<std::unique_ptr<Held>> held_;
+	std::list<std::unique_ptr<MCall>> calls_;
+	uint32_t pinned_pages_ = 0, kernel_pages_ = 0;
 };
 
-ModelContext::Object *ModelContext::find(Handle h, bool shadow)
+// ---- 1. the context ------------------------------------------------------
+
+SmcRegs ModelContext::smc(SmcRegs a)
 {
-	auto it = objs_.find(h);
-	if (it == objs_.end() || it->second.shadow != shadow)
-		return nullptr;
-	return &it->second;
+	a[7] = id_;
+	smcs_++;
+	return be_.optee_.smc(a);
 }
 
-Result<Handle> ModelContext::pin(std::span<const uint64_t> page_vas)
-{
-	if (page_vas.empty())
-		return make_error(EINVAL);
-	for (uint64_t va : page_vas)
-		if (!va || va & kPageMask)
-			return make_error(EINVAL);
-	auto &phys = be_.optee_.phys();
-	Object o;
-	// The page list OP-TEE walks: 511 entries and a next pointer a page.
-	const size_t lists = (page_vas.size() + kPagesPerListPage - 1) / kPagesPerListPage;
-	std::vector<uint64_t> list_pas;
-	for (size_t i = 0; i < lists; i++) {
-		o.list.push_back(std::make_unique<Page>());
-		list_pas.push_back(phys.add(o.list.back()->p));
-	}
-	for (size_t i = 0; i < page_vas.size(); i++) {
-		const uint64_t pa = phys.add(reinterpret_cast<std::byte *>(page_vas[i]));
-		o.pas.push_back(pa);
-		auto *l = reinterpret_cast<uint64_t *>(o.list[i / kPagesPerListPage]->p);
-		l[i % kPagesPerListPage] = pa;
-	}
-	for (size_t i = 0; i + 1 < lists; i++)
-		reinterpret_cast<uint64_t *>(o.list[i]->p)[kPagesPerListPage] = list_pas[i + 1];
-	o.pas.insert(o.pas.begin(), list_pas.begin(), list_pas.end());
-	o.pinned = uint32_t(page_vas.size());
-
-	std::lock_guard g(lock_);
-	const Handle h = next_++;
-	objs_.emplace(h, std::move(o));
-	std::lock_guard bg(be_.lock_);
-	be_.st_.objects++;
-	be_.st_.pinned_pages += page_vas.size();
-	return h;
-}
-
-Result<Handle> ModelContext::alloc_shadow()
-{
-	Object o;
-	o.shadow = true;
-	o.list.push_back(std::make_unique<Page>());
-	o.pas.push_back(be_.optee_.phys().add(o.list[0]->p));
-	std::lock_guard g(lock_);
-	const Handle h = next_++;
-	objs_.emplace(h, std::move(o));
-	std::lock_guard bg(be_.lock_);
-	be_.st_.objects++;
-	return h;
-}
-
-void ModelContext::free_object(Object &o)
-{
-	for (uint64_t pa : o.pas)
-		be_.optee_.phys().remove(pa);
-	std::lock_guard bg(be_.lock_);
-	be_.st_.objects--;
-	be_.st_.pinned_pages -= o.pinned;
-}
-
-void ModelContext::release(Handle h)
-{
-	std::lock_guard g(lock_);
-	auto it = objs_.find(h);
-	if (it == objs_.end())
-		return;
-	free_object(it->second);
-	objs_.erase(it);
-}
-
-Result<void> ModelContext::do_writes(std::span<const ShadowWrite> writes)
-{
-	for (const auto &w : writes) {
-		Object *o = find(w.shadow, true);
-		if (!o || w.offset > kPageSize || w.data.size() > kPageSize - w.offset)
-			return make_error(EINVAL);
-		copy_bytes(o->list[0]->p + w.offset, w.data.data(), w.data.size());
-		// A user write over a relocated field makes it the user's again.
-		for (auto it = o->relocated.begin(); it != o->relocated.end();)
-			it = it->first + 8 > w.offset && it->first < w.offset + w.data.size()
-				     ? o->relocated.erase(it) : std::next(it);
-	}
-	return {};
-}
-
-Result<void> ModelContext::do_reads(std::span<const ShadowRead> reads)
-{
-	for (const auto &r : reads) {
-		Object *o = find(r.shadow, true);
-		if (!o || r.offset > kPageSize || r.data.size() > kPageSize - r.offset)
-			return make_error(EINVAL);
-		std::vector<std::byte> tmp(o->list[0]->p, o->list[0]->p + kPageSize);
-		// Scrub: a physical address never leaves.
-		for (const auto &[off, val] : o->relocated)
-			copy_bytes(tmp.data() + off, &val, sizeof(val));
-		copy_bytes(r.data.data(), tmp.data() + r.offset, r.data.size());
-	}
-	return {};
-}
-
-Result<void> ModelContext::transfer(std::span<const ShadowWrite> writes,
-				   std::span<const ShadowRead> reads)
+Result<CallResult> ModelContext::call(const CallRequest &req)
 {
 	std::lock_guard g(lock_);
 	if (dead_)
 		return make_error(ESHUTDOWN);
-	if (auto r = do_writes(writes); !r)
-		return r;
-	return do_reads(reads);
-}
-
-Result<SmcRegs> ModelContext::call(const CallRequest &req)
-{
-	SmcRegs regs = req.regs;
-	const uint32_t fid = uint32_t(regs[0]);
-	{
-		std::lock_guard g(lock_);
-		if (dead_)
-			return make_error(ESHUTDOWN);
-		if (!forwarded(fid) || regs[0] >> 32)
-			return make_error(EPERM);
-		if (auto r = do_writes(req.writes); !r)
-			return make_error(r.error());
-		if (fid == kCallWithArg || fid == kCallWithRpcArg || fid == kReturnFromRpc)
-			regs[1] = regs[2] = 0;
-		for (const auto &rl : req.relocs) {
-			auto it = objs_.find(rl.object);
-			if (it == objs_.end())
-				return make_error(EINVAL);
-			const Object &src = it->second;
-			if (src.shadow ? rl.offset >= kPageSize : rl.offset >= kPageSize)
-				return make_error(EINVAL);
-			const uint64_t pa = src.pas[0] + rl.offset;
-			if (rl.target == Reloc::Target::A1A2) {
-				regs[1] = reg_hi(pa);
-				regs[2] = reg_lo(pa);
-				continue;
-			}
-			Object *dst = find(rl.shadow, true);
-			if (!dst || rl.shadow_offset % 8 || rl.shadow_offset > kPageSize - 8)
-				return make_error(EINVAL);
-			uint64_t user;
-			copy_bytes(&user, dst->list[0]->p + rl.shadow_offset, 8);
-			dst->relocated.emplace(rl.shadow_offset, user);
-			copy_bytes(dst->list[0]->p + rl.shadow_offset, &pa, 8);
-		}
+	if (req.msg.size() > kPageSize)
+		return make_error(EINVAL);
+	switch (req.regs[0]) {
+	case kCallWithArg:
+	case kCallWithRpcArg:
+		return call_start(req);
+	case kReturnFromRpc:
+		return call_resume(req);
+	default:
+		break;
 	}
-	regs[7] = id_;
-	SmcRegs out = be_.optee_.smc(regs);
-	std::lock_guard g(lock_);
-	const bool std_call = !is_fast(fid);
-	if (std_call && is_rpc(out[0]))
-		suspended_.insert(uint32_t(out[3]));
-	else if (fid == kReturnFromRpc)
-		suspended_.erase(uint32_t(regs[3]));
-	if (auto r = do_reads(req.reads); !r)
-		return make_error(r.error());
-	SmcRegs res{};
+	if (!fast_call_allowed(req.regs[0]))
+		return make_error(EPERM);
+	SmcRegs a{};
+	a[0] = req.regs[0];
+	if (a[0] == kExchangeCapabilities)
+		a[1] = req.regs[1];
+	const SmcRegs out = smc(a);
+	if (a[0] == kDisableShmCache && out[0] == kReturnOk)
+		let_go(reg_pair_to_64(out[1], out[2]), Kind::RpcArg);
+	CallResult res;
 	for (int i = 0; i < 4; i++)
-		res[i] = out[i];
+		res.regs[i] = out[i];
 	return res;
 }
 
 void ModelContext::shutdown()
 {
-	std::set<uint32_t> threads;
-	{
-		std::lock_guard g(lock_);
-		if (dead_)
-			return;
-		dead_ = true;
-		threads.swap(suspended_);
-	}
-	// What the kernel does when a VMM dies with calls in OP-TEE: answer
-	// every RPC as failed until each call completes, bounded.
-	for (uint32_t t : threads) {
-		for (int round = 0; round < 64; round++) {
-			SmcRegs r{};
-			r[0] = kReturnFromRpc;
-			r[3] = t;
-			r[7] = id_;
-			SmcRegs out = be_.optee_.smc(r);
-			if (!is_rpc(out[0]))
-				break;
-		}
-	}
+	std::lock_guard g(lock_);
+	if (dead_)
+		return;
+	dead_ = true;
+	unwind();
 	SmcRegs r{};
 	r[0] = kVmDestroyed;
 	r[1] = id_;
-	be_.optee_.smc(r);
-}
-
-ModelContext::~ModelContext()
-{
-	shutdown();
-	std::lock_guard g(lock_);
-	for (auto &[h, o] : objs_)
-		free_object(o);
-	objs_.clear();
+	be_.optee_.smc(r); // a7 = 0: the hypervisor's
+	// OP-TEE dropped the partition: everything goes.
+	while (!calls_.empty()) {
+		auto c = std::move(calls_.front());
+		calls_.pop_front();
+		call_free(std::move(c));
+	}
+	while (!held_.empty())
+		free_held(held_.front().get());
+	pins_.clear();
 	std::lock_guard bg(be_.lock_);
 	be_.ids_.erase(id_);
 	be_.st_.contexts--;
 }
+
+// ---- 2. pins, and the buffers OP-TEE holds -------------------------------
+
+int ModelContext::charge(uint32_t pinned, uint32_t kernel)
+{
+	if (pinned + kernel > max_pages_ - pinned_pages_ - kernel_pages_)
+		return EDQUOT;
+	pinned_pages_ += pinned;
+	kernel_pages_ += kernel;
+	std::lock_guard bg(be_.lock_);
+	be_.st_.pinned_pages += pinned;
+	be_.st_.objects += kernel;
+	return 0;
+}
+
+void ModelContext::uncharge(uint32_t pinned, uint32_t kernel)
+{
+	pinned_pages_ -= pinned;
+	kernel_pages_ -= kernel;
+	std::lock_guard bg(be_.lock_);
+	be_.st_.pinned_pages -= pinned;
+	be_.st_.objects -= kernel;
+}
+
+Result<Handle> ModelContext::pin(std::span<const uint64_t> page_vas, uint32_t offset,
+				 uint64_t size)
+{
+	const uint64_t n = page_vas.size();
+	if (!n || offset >= kPageSize || !size || size > n * kPageSize - offset ||
+	    offset + size <= (n - 1) * kPageSize)
+		return make_error(EINVAL);
+	for (uint64_t va : page_vas)
+		if (!va || va & kPageMask)
+			return make_error(EINVAL);
+	std::lock_guard g(lock_);
+	if (dead_)
+		return make_error(ESHUTDOWN);
+	if (int e = charge(uint32_t(n), 0))
+		return make_error(e);
+	// The pin's pages go when the last holder of the pin does.
+	auto p = std::shared_ptr<Pin>(new Pin, [this](Pin *pin) {
+		uncharge(uint32_t(pin->pages.size()), 0);
+		std::lock_guard bg(be_.lock_);
+		be_.st_.objects--;
+		delete pin;
+	});
+	{
+		std::lock_guard bg(be_.lock_);
+		be_.st_.objects++;
+	}
+	for (uint64_t va : page_vas)
+		p->pages.push_back(std::make_unique<PhysPage>(be_.optee_.phys(),
+							      reinterpret_cast<std::byte *>(va), false));
+	p->offset = offset;
+	p->size = size;
+	const Handle h = next_handle_++;
+	pins_.emplace(h, std::move(p));
+	return h;
+}
+
+void ModelContext::release(Handle h)
+{
+	std::lock_guard g(lock_);
+	pins_.erase(h); // OP-TEE's holds and calls keep their references
+}
+
+std::shared_ptr<ModelContext::Pin> ModelContext::pin_get(uint64_t handle)
+{
+	auto it = handle > UINT32_MAX ? pins_.end() : pins_.find(Handle(handle));
+	return it == pins_.end() ? nullptr : it->second;
+}
+
+ModelContext::Held *ModelContext::held_find(uint64_t cookie)
+{
+	for (auto &h : held_)
+		if (h->cookie == cookie)
+			return h.get();
+	return nullptr;
+}
+
+Result<ModelContext::Held *> ModelContext::hold(uint64_t cookie, Kind kind, std::shared_ptr<Pin> pin,
+						std::unique_ptr<PhysPage> page)
+{
+	if (held_find(cookie))
+		return make_error(EEXIST);
+	held_.push_back(std::make_unique<Held>(
+		Held{cookie, kind, kind == Kind::Registered, std::move(pin), std::move(page)}));
+	return held_.back().get();
+}
+
+void ModelContext::free_held(Held *h)
+{
+	if (h->page)
+		uncharge(0, 1);
+	held_.remove_if([h](const auto &p) { return p.get() == h; });
+}
+
+void ModelContext::let_go(uint64_t cookie, Kind kind)
+{
+	Held *h = held_find(cookie);
+	if (h && h->kind == kind && !h->pending)
+		free_held(h);
+}
+
+// ---- 3. yielding calls -------------------------------------------------
+
+int ModelContext::list(const std::shared_ptr<Pin> &pin, Tmem &t)
+{
+	const size_t n = pin->pages.size();
+	const uint32_t lp = uint32_t((n + kPagesPerListPage - 1) / kPagesPerListPage);
+	if (int e = charge(0, lp))
+		return e;
+	for (uint32_t i = 0; i < lp; i++)
+		t.list.push_back(PhysPage::alloc(be_.optee_.phys()));
+	for (size_t i = 0; i < n; i++) {
+		auto *l = reinterpret_cast<uint64_t *>(t.list[i / kPagesPerListPage]->host());
+		l[i % kPagesPerListPage] = pin->pages[i]->pa();
+	}
+	for (uint32_t i = 0; i + 1 < lp; i++)
+		reinterpret_cast<uint64_t *>(t.list[i]->host())[kPagesPerListPage] = t.list[i + 1]->pa();
+	return 0;
+}
+
+void ModelContext::list_free(Tmem &t)
+{
+	if (!t.list.empty())
+		uncharge(0, uint32_t(t.list.size()));
+	t.list.clear();
+}
+
+uint64_t ModelContext::buf_ptr(const Tmem &t) const
+{
+	return t.list[0]->pa() | (t.pin ? t.pin->offset : 0);
+}
+
+void ModelContext::call_free(std::unique_ptr<MCall> call)
+{
+	for (auto &t : call->tmem)
+		list_free(t);
+	list_free(call->shm_alloc);
+	if (call->arg)
+		uncharge(0, 1);
+}
+
+void ModelContext::msg_out(const CallRequest &req, CallResult &res, const std::byte *msg,
+			   size_t size, const MCall *call)
+{
+	if (size > req.msg.size())
+		return;
+	std::vector<std::byte> out(msg, msg + size);
+	const size_t n = (size - sizeof(MsgArgHeader)) / sizeof(MsgParam);
+	for (size_t i = 0; i < n; i++)
+		if (is_tmem(attr_type(params(out.data())[i].attr)))
+			params(out.data())[i].a = 0;
+	if (call)
+		for (const auto &t : call->tmem)
+			params(out.data())[t.param].a = t.buf_ptr;
+	copy_bytes(req.msg.data(), out.data(), size);
+	res.msg_len = size;
+}
+
+int ModelContext::param_in(MCall &call, unsigned n)
+{
+	MsgParam &p = params(call.arg->host())[n];
+	const uint64_t known = kAttrTypeMask | kAttrMeta | kAttrNoncontig |
+			       (uint64_t(kAttrCacheMask) << kAttrCacheShift);
+	if (p.attr & ~known)
+		return EINVAL;
+	const uint32_t t = attr_type(p.attr);
+	if (t == kAttrTypeNone || is_value(t) || is_rmem(t))
+		return 0;
+	if (!is_tmem(t))
+		return EINVAL;
+	if (!p.a)
+		return 0;
+	if (!(p.attr & kAttrNoncontig) || call.tmem.size() == kMaxTmem)
+		return EINVAL;
+	auto pin = pin_get(p.a);
+	if (!pin)
+		return ENOENT;
+	call.tmem.push_back(Tmem{n, p.a, pin, {}});
+	if (p.b > pin->size)
+		return EINVAL;
+	if (list(pin, call.tmem.back()))
+		return EDQUOT;
+	p.a = buf_ptr(call.tmem.back());
+	return 0;
+}
+
+int ModelContext::msg_in(MCall &call, const CallRequest &req)
+{
+	std::byte *msg = call.arg->host();
+	size_t rpc_size = 0;
+	if (req.regs[0] == kCallWithRpcArg) {
+		if (!be_.optee_.config().rpc_arg)
+			return EINVAL;
+		rpc_size = arg_size(kRpcMaxNumParams);
+	}
+	if (req.msg_len < sizeof(MsgArgHeader) || req.msg_len > req.msg.size())
+		return EINVAL;
+	copy_bytes(msg, req.msg.data(), req.msg_len);
+	const uint32_t np = header(msg)->num_params;
+	if (np > (kPageSize - sizeof(MsgArgHeader) - rpc_size) / sizeof(MsgParam))
+		return EINVAL;
+	const size_t size = arg_size(np);
+	if (size > req.msg_len)
+		return EINVAL;
+	std::memset(msg + size, 0, kPageSize - size);
+	call.num_params = np;
+	call.rpc_offs = rpc_size ? size : 0;
+	if (!cmd_allowed(header(msg)->cmd))
+		return EPERM;
+	for (unsigned n = 0; n < np; n++)
+		if (int e = param_in(call, n))
+			return e;
+	if (header(msg)->cmd == kCmdRegisterShm) {
+		if (np != 1 || call.tmem.size() != 1)
+			return EINVAL;
+		auto h = hold(params(msg)[0].c, Kind::Registered, call.tmem[0].pin, nullptr);
+		if (!h)
+			return h.error();
+		call.reg = *h;
+	} else if (header(msg)->cmd == kCmdUnregisterShm && np == 1) {
+		call.unreg = true;
+		call.unreg_cookie = params(msg)[0].c;
+	}
+	return 0;
+}
+
+void ModelContext::registered(Held *h, bool ok)
+{
+	h->pending = false;
+	if (!ok)
+		free_held(h);
+}
+
+void ModelContext::complete(std::unique_ptr<MCall> call, uint64_t a0, const CallRequest *req,
+			    CallResult *res)
+{
+	const bool ok = a0 == kReturnOk && header(call->arg->host())->ret == kTeecSuccess;
+	if (call->reg)
+		registered(call->reg, ok);
+	if (call->unreg && ok)
+		let_go(call->unreg_cookie, Kind::Registered);
+	if (req && a0 == kReturnOk)
+		msg_out(*req, *res, call->arg->host(), arg_size(call->num_params), call.get());
+	call_free(std::move(call));
+}
+
+void ModelContext::returned(std::unique_ptr<MCall> call, const SmcRegs &out, const CallRequest *req,
+			    CallResult *res)
+{
+	if (res)
+		for (int i = 0; i < 4; i++)
+			res->regs[i] = out[i];
+	if (!is_rpc(out[0])) {
+		complete(std::move(call), out[0], req, res);
+		return;
+	}
+	call->thread = uint32_t(out[3]);
+	rpc(*call, out, req, res);
+	calls_.push_back(std::move(call));
+}
+
+Result<CallResult> ModelContext::call_start(const CallRequest &req)
+{
+	auto call = std::make_unique<MCall>();
+	if (int e = charge(0, 1))
+		return make_error(e);
+	call->arg = PhysPage::alloc(be_.optee_.phys());
+	if (int e = msg_in(*call, req)) {
+		if (call->reg)
+			registered(call->reg, false);
+		call_free(std::move(call));
+		return make_error(e);
+	}
+	SmcRegs a{};
+	a[0] = req.regs[0];
+	a[1] = reg_hi(call->arg->pa());
+	a[2] = reg_lo(call->arg->pa());
+	const SmcRegs out = smc(a);
+	CallResult res;
+	returned(std::move(call), out, &req, &res);
+	return res;
+}
+
+Result<CallResult> ModelContext::call_resume(const CallRequest &req)
+{
+	auto it = calls_.begin();
+	while (it != calls_.end() && (*it)->thread != req.regs[3])
+		it++;
+	if (it == calls_.end())
+		return make_error(ESRCH);
+	std::unique_ptr<MCall> call = std::move(*it);
+	calls_.erase(it);
+	SmcRegs a{};
+	a[0] = kReturnFromRpc;
+	a[3] = call->thread;
+	if (int e = rpc_answer(*call, req, a)) {
+		calls_.push_back(std::move(call)); // still OP-TEE's to resume
+		return make_error(e);
+	}
+	const SmcRegs out = smc(a);
+	CallResult res;
+	returned(std::move(call), out, &req, &res);
+	return res;
+}
+
+void ModelContext::unwind()
+{
+	std::list<std::unique_ptr<MCall>> left;
+	while (!calls_.empty()) {
+		auto call = std::move(calls_.front());
+		calls_.pop_front();
+		for (unsigned round = 0; call && round < kUnwindRoundsKernel; round++) {
+			SmcRegs a{};
+			a[0] = kReturnFromRpc;
+			a[3] = call->thread;
+			const SmcRegs out = smc(a);
+			if (!is_rpc(out[0])) {
+				complete(std::move(call), out[0], nullptr, nullptr);
+				break;
+			}
+			call->thread = uint32_t(out[3]);
+			rpc(*call, out, nullptr, nullptr);
+		}
+		if (call)
+			left.push_back(std::move(call));
+	}
+	calls_ = std::move(left);
+}
+
+// ---- 4. RPCs -------------------------------------------------------------
+
+void ModelContext::rpc(MCall &call, const SmcRegs &out, const CallRequest *req, CallResult *res)
+{
+	const uint64_t cookie = reg_pair_to_64(out[1], out[2]);
+	call.rpc_func = rpc_func(out[0]);
+	call.rpc_msg = nullptr;
+	if (call.rpc_func == kRpcFuncAlloc) {
+		call.alloc_size = uint32_t(out[1]);
+		return;
+	}
+	if (call.rpc_func == kRpcFuncFree) {
+		let_go(cookie, Kind::RpcArg);
+		return;
+	}
+	if (call.rpc_func != kRpcFuncCmd)
+		return;
+	std::byte *rq = nullptr;
+	size_t room = kPageSize;
+	if (call.rpc_offs) {
+		rq = call.arg->host() + call.rpc_offs;
+		room = kPageSize - call.rpc_offs;
+	} else if (Held *h = held_find(cookie); h && h->kind == Kind::RpcArg) {
+		rq = h->page->host();
+	}
+	if (!rq || header(rq)->num_params > (room - sizeof(MsgArgHeader)) / sizeof(MsgParam))
+		return;
+	call.rpc_msg = rq;
+	call.rpc_size = arg_size(header(rq)->num_params);
+	if (header(rq)->cmd == kRpcCmdShmFree && header(rq)->num_params == 1)
+		let_go(params(rq)[0].b, Kind::RpcShm);
+	if (req)
+		msg_out(*req, *res, rq, call.rpc_size, nullptr);
+}
+
+int ModelContext::rpc_alloc(MCall &call, const CallRequest &req, SmcRegs &a)
+{
+	const uint64_t cookie = reg_pair_to_64(req.regs[4], req.regs[5]);
+	if (held_find(cookie))
+		return EEXIST;
+	a[4] = reg_hi(cookie);
+	a[5] = reg_lo(cookie);
+	if (!req.regs[1] && !req.regs[2])
+		return 0;
+	if (!cookie || call.alloc_size > kPageSize)
+		return EINVAL;
+	if (int e = charge(0, 1))
+		return e;
+	auto page = PhysPage::alloc(be_.optee_.phys());
+	const uint64_t pa = page->pa();
+	(void)hold(cookie, Kind::RpcArg, nullptr, std::move(page));
+	a[1] = reg_hi(pa);
+	a[2] = reg_lo(pa);
+	return 0;
+}
+
+int ModelContext::rpc_shm_alloc(MCall &call, MsgArgHeader *rq, const std::vector<std::byte> &ans)
+{
+	const MsgParam p = params(const_cast<std::byte *>(ans.data()))[0];
+	MsgParam &out = params(reinterpret_cast<std::byte *>(rq))[0];
+	if (rq->num_params != 1 || p.attr != (kAttrTmemOutput | kAttrNoncontig) || !p.c)
+		return EINVAL;
+	auto pin = pin_get(p.a);
+	if (!pin)
+		return ENOENT;
+	if (p.b < out.b || p.b > pin->size)
+		return EINVAL;
+	if (held_find(p.c))
+		return EEXIST;
+	list_free(call.shm_alloc);
+	call.shm_alloc.pin = pin;
+	if (int e = list(pin, call.shm_alloc))
+		return e;
+	(void)hold(p.c, Kind::RpcShm, pin, nullptr);
+	out = MsgParam{p.attr, buf_ptr(call.shm_alloc), p.b, p.c};
+	return 0;
+}
+
+int ModelContext::rpc_cmd_answer(MCall &call, const CallRequest &req)
+{
+	if (req.msg_len < call.rpc_size)
+		return EINVAL;
+	std::vector<std::byte> ans(req.msg.data(), req.msg.data() + call.rpc_size);
+	auto *rq = header(call.rpc_msg);
+	const auto *ah = header(ans.data());
+	int e = 0;
+	if (rq->cmd == kRpcCmdShmAlloc && ah->ret == kTeecSuccess) {
+		e = rpc_shm_alloc(call, rq, ans);
+	} else if (rq->cmd != kRpcCmdShmAlloc) {
+		for (uint32_t n = 0; n < rq->num_params; n++) {
+			MsgParam &p = params(call.rpc_msg)[n];
+			const MsgParam &q = params(ans.data())[n];
+			if (p.attr == kAttrValueOutput || p.attr == kAttrValueInout) {
+				p.a = q.a;
+				p.b = q.b;
+				p.c = q.c;
+			} else if (is_output(uint32_t(p.attr))) {
+				p.b = q.b;
+			}
+		}
+	}
+	if (!e) {
+		rq->ret = ah->ret;
+		rq->ret_origin = ah->ret_origin;
+	}
+	return e;
+}
+
+int ModelContext::rpc_answer(MCall &call, const CallRequest &req, SmcRegs &a)
+{
+	if (call.rpc_func == kRpcFuncAlloc)
+		return rpc_alloc(call, req, a);
+	if (call.rpc_func == kRpcFuncCmd && call.rpc_msg)
+		return rpc_cmd_answer(call, req);
+	return 0;
+}
+
+// ---- the backend -----------------------------------------------------------
 
 ModelBackend::ModelBackend(const ModelConfig &cfg) : optee_(cfg) {}
 

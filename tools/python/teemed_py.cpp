@@ -91,6 +91,7 @@ py::dict stats_dict(const VmStats &s)
 	d["live_calls"] = s.live_calls;
 	d["live_calls_max"] = s.live_calls_max;
 	d["leaked_pages"] = s.leaked_pages;
+	d["unwind_abandoned"] = s.unwind_abandoned;
 	return d;
 }
 

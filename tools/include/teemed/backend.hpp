@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// The seam between protocol mediation (the library) and whoever can issue
-// the SMC and knows physical addresses: the host kernel's VM-context fd, or
-// the in-process OP-TEE model the tests use. The library never issues an SMC
-// and never sees a physical address; it names memory by Handle.
+// The seam between protocol mediation (the library) and whoever issues the
+// SMC and knows physical memory: the host kernel's VM context
+// (/dev/teevm0), or the in-process OP-TEE model the tests use. The library
+// never issues an SMC and never sees a physical address: it names guest
+// memory by the Handle of a pin, and hands the backend OP-TEE's messages
+// with handles where OP-TEE takes addresses; the backend builds what OP-TEE
+// reads (the kernel: include/uapi/linux/tee.h, TEE_IOC_VM_CALL).
 #pragma once
 
 #include <array>
@@ -18,65 +21,44 @@ namespace teemed {
 // x0..x7 of an SMC, in and out.
 using SmcRegs = std::array<uint64_t, 8>;
 
-// Opaque name of a pinned buffer or a shadow page in a context; 0 is none.
+// Opaque name of a pin in a context; 0 is none.
 using Handle = uint32_t;
 
-// Copy bytes into a shadow before the SMC.
-struct ShadowWrite {
-	Handle shadow;
-	uint32_t offset;
-	std::span<const std::byte> data;
-};
-
-// Copy bytes out of a shadow after the SMC.
-struct ShadowRead {
-	Handle shadow;
-	uint32_t offset;
-	std::span<std::byte> data;
-};
-
-// "Write the physical address of `object` (+ offset) here." For a pinned
-// buffer the address is its OP-TEE page list's and `offset` is the data's
-// offset in its first page (a NONCONTIG buf_ptr).
-struct Reloc {
-	enum class Target : uint32_t { A1A2 = 0, Shadow = 1 };
-	Handle object;
-	uint32_t offset;
-	Target target;
-	Handle shadow;          // Target::Shadow only
-	uint32_t shadow_offset; // Target::Shadow only, 8-byte aligned
-};
-
 // One SMC. a7 of `regs` is ignored: the context's client id goes there.
+// `msg` is a buffer that carries, in, `msg_len` bytes of the message of a
+// CALL_WITH_ARG / CALL_WITH_RPC_ARG or of the answer to an RPC_CMD
+// (OP-TEE's struct optee_msg_arg; a TMEM names a pin by handle in its
+// buf_ptr), and, out, the completed message or OP-TEE's RPC_CMD request.
 struct CallRequest {
 	SmcRegs regs{};
-	std::span<const ShadowWrite> writes;
-	std::span<const Reloc> relocs;
-	std::span<const ShadowRead> reads;
+	std::span<std::byte> msg;
+	size_t msg_len = 0;
 };
 
-// One VM's context in the TEE: a client id, its pins and shadows.
-// Destruction tells the TEE the VM is gone, then frees every object.
+// What one SMC returned: a0..a3 as OP-TEE left them (a4..a7 zero), and
+// how many bytes of the request's `msg` it wrote.
+struct CallResult {
+	SmcRegs regs{};
+	size_t msg_len = 0;
+};
+
+// One VM's context in the TEE: a client id and its pins. Destruction tells
+// the TEE the VM is gone, then frees everything.
 class BackendContext {
 public:
 	virtual ~BackendContext() = default;
 	virtual uint32_t client_id() const = 0;
-	// Pin the pages at these page-aligned VMM addresses, in buffer order.
-	virtual Result<Handle> pin(std::span<const uint64_t> page_vas) = 0;
-	// One zeroed page the TEE may read and write and nobody else can.
-	virtual Result<Handle> alloc_shadow() = 0;
-	// Free a pin or shadow. Only called once the TEE can no longer touch it.
+	// Pin the pages at these page-aligned VMM addresses, in buffer order,
+	// as a buffer of `size` bytes starting `offset` bytes into the first.
+	virtual Result<Handle> pin(std::span<const uint64_t> page_vas, uint32_t offset,
+				   uint64_t size) = 0;
+	// Drop the handle. The backend keeps the pages while the TEE holds
+	// them (a registration, a call in flight).
 	virtual void release(Handle h) = 0;
-	// Issue one SMC; returns x0..x3 as the TEE left them (x4..x7 zero).
-	// The error is an errno for a failure of the path itself, never a TEE
-	// return code.
-	virtual Result<SmcRegs> call(const CallRequest &req) = 0;
-	// Copies without an SMC: reading an RPC argument whose shadow only the
-	// returned RPC named.
-	virtual Result<void> transfer(std::span<const ShadowWrite> writes,
-				      std::span<const ShadowRead> reads) = 0;
-	// Tell the TEE the VM is gone (OP-TEE: VM_DESTROYED). Objects stay
-	// allocated until released or the context is destroyed.
+	// Issue one SMC. The error is an errno for a refusal or a failure of
+	// the path itself (no SMC was made then), never a TEE return code.
+	virtual Result<CallResult> call(const CallRequest &req) = 0;
+	// Tell the TEE the VM is gone (OP-TEE: VM_DESTROYED) and free it all.
 	virtual void shutdown() = 0;
 };
 

@@ -24,7 +24,9 @@ struct VmStats {
 	uint32_t rpc_buffers = 0;    // live RPC ALLOC argument buffers
 	uint32_t live_calls = 0;     // yielding calls in flight
 	uint32_t live_calls_max = 0;
-	uint32_t leaked_pages = 0;   // pages left pinned by a failed unwind
+	uint32_t leaked_pages = 0;   // pages still pinned by the library after destroy (a bug)
+	uint32_t unwind_abandoned = 0; // calls that did not complete at destroy; VM_DESTROYED
+	                               // dropped them with the partition
 };
 
 } // namespace teemed

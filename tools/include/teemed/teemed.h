@@ -58,6 +58,7 @@ struct teemed_vm_stats {
 	uint32_t live_calls;
 	uint32_t live_calls_max;
 	uint32_t leaked_pages;
+	uint32_t unwind_abandoned;
 };
 
 /* The SMCCC function-id ranges to forward to userspace (base, count). */

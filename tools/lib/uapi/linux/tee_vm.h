@@ -18,188 +18,171 @@
 /* tee_ioctl_version_data.gen_caps: the device serves VM contexts */
 #define TEE_GEN_CAP_VM		(1 << 8)
 
-/**
- * struct tee_ioctl_vm_create - TEE_IOC_VM_CREATE argument
- * @flags:		[in] must be 0
- * @client_id:		[out] client id the kernel allocated and registered
- *			with the TEE (OP-TEE: VM_CREATED); informational
- * @max_pinned_pages:	[in] pinned-page quota of the context, 0 = the
- *			driver's default; capped by the driver's limit
- * @reserved:		must be 0
+/*
+ * VM contexts
  *
- * Returns a new file descriptor (O_CLOEXEC) for the VM context. Closing it
- * destroys the context: suspended TEE threads are unwound, the TEE is told
- * (OP-TEE: VM_DESTROYED) and every pin and shadow is freed.
+ * Each open file of a TEE device named /dev/teevmN is a VM context: a
+ * client of the TEE of its own, for one virtual machine, driven by a
+ * virtual machine monitor (VMM) that mediates the guest's calls. The
+ * kernel allocates the client id and registers it with the TEE at open
+ * (OP-TEE: VM_CREATED), and tells the TEE at close (VM_DESTROYED).
+ *
+ * The holder of the file is not trusted. Through the context the TEE
+ * reaches only pages of the opener's address space that the context
+ * pinned, and pages the kernel allocated for the context, and only while
+ * they are pinned or allocated; both count against a quota, and pinned
+ * pages against the opener's RLIMIT_MEMLOCK. The kernel writes every
+ * physical address the TEE reads and builds every message the TEE reads
+ * from the VMM's description of it; no physical address reaches user
+ * space. Every ioctl made from another address space than the opener's
+ * (a child after fork, a process the file was passed to) fails with EIO.
  */
-struct tee_ioctl_vm_create {
-	__u32 flags;
-	__u32 client_id;
-	__u32 max_pinned_pages;
-	__u32 reserved;
-};
 
 /**
- * struct tee_ioctl_vm_pin - TEE_VM_IOC_PIN argument
- * @pages:	[in] user pointer to @num_pages __u64 page-aligned virtual
- *		addresses of the caller, in buffer order
+ * struct tee_ioctl_vm_pin - TEE_IOC_VM_PIN argument
+ * @pages:	[in] user pointer to @num_pages __u64 page-aligned addresses
+ *		in the caller's address space, in buffer order
+ * @size:	[in] bytes of the buffer, at least 1; @offset + @size ends
+ *		in the last page
  * @num_pages:	[in] number of pages, at least 1
- * @handle:	[out] handle of the pinned buffer (its OP-TEE page list is
- *		built by the kernel)
+ * @offset:	[in] offset of the buffer in its first page
+ * @handle:	[out] handle of the pin
+ * @flags:	[in] must be 0
+ *
+ * Pins the pages for writing (the TEE writes output buffers), for as long
+ * as the pin exists: until TEE_IOC_VM_RELEASE and until the TEE let go of
+ * it, whichever is later.
  */
 struct tee_ioctl_vm_pin {
 	__u64 pages;
+	__u64 size;
 	__u32 num_pages;
+	__u32 offset;
 	__u32 handle;
-};
-
-/**
- * struct tee_ioctl_vm_shadow - TEE_VM_IOC_SHADOW argument
- * @flags:	[in] must be 0
- * @handle:	[out] handle of a new zeroed kernel page, never mapped to
- *		userspace, that the TEE reads and writes
- */
-struct tee_ioctl_vm_shadow {
 	__u32 flags;
-	__u32 handle;
 };
 
 /**
- * struct tee_ioctl_vm_release - TEE_VM_IOC_RELEASE argument
- * @handle:	[in] pin or shadow handle to free
- * @reserved:	must be 0
+ * struct tee_ioctl_vm_release - TEE_IOC_VM_RELEASE argument
+ * @handle:	[in] pin to release
+ * @flags:	[in] must be 0
+ *
+ * The handle is gone at once. The pages stay pinned for as long as the TEE
+ * may still use them: until it unregisters or frees the buffer, or the call
+ * that uses it completes, or the context is closed.
  */
 struct tee_ioctl_vm_release {
 	__u32 handle;
-	__u32 reserved;
+	__u32 flags;
 };
 
-#define TEE_VM_XFER_TO_SHADOW	0	/* copy @buf into the shadow before the SMC */
-#define TEE_VM_XFER_FROM_SHADOW	1	/* copy the shadow into @buf after the SMC */
-
 /**
- * struct tee_ioctl_vm_xfer - one copy between user memory and a shadow
- * @buf:	user pointer
- * @handle:	shadow handle
- * @offset:	byte offset in the shadow
- * @len:	bytes; @offset + @len must not exceed the shadow
- * @dir:	TEE_VM_XFER_TO_SHADOW or TEE_VM_XFER_FROM_SHADOW
- */
-struct tee_ioctl_vm_xfer {
-	__u64 buf;
-	__u32 handle;
-	__u32 offset;
-	__u32 len;
-	__u32 dir;
-};
-
-#define TEE_VM_RELOC_A1A2	0	/* a1 = upper, a2 = lower 32 bits */
-#define TEE_VM_RELOC_SHADOW	1	/* __u64 at @shadow + @shadow_offset */
-
-/**
- * struct tee_ioctl_vm_reloc - "put the physical address of @object here"
- * @object:		pin or shadow handle whose address is written
- * @offset:		added to the address: for a shadow any offset within
- *			the page; for a pin the offset of the data in its
- *			first page (< 4096), giving an OP-TEE NONCONTIG
- *			buf_ptr (page list address | offset)
- * @target:		TEE_VM_RELOC_A1A2 or TEE_VM_RELOC_SHADOW
- * @shadow:		target shadow handle (TEE_VM_RELOC_SHADOW)
- * @shadow_offset:	8-byte aligned offset in @shadow (TEE_VM_RELOC_SHADOW)
- * @reserved:		must be 0
+ * struct tee_ioctl_vm_call - TEE_IOC_VM_CALL argument: one SMC
+ * @regs:	[in] a0..a6 of the SMC, as the guest made it; which of them
+ *		reach the TEE depends on a0, see below; a7 is the context's
+ *		client id. [out] a0..a3 as returned by the TEE, a4..a7 zero
+ * @msg:	user pointer to a buffer of @msg_size bytes: [in] the message
+ *		of a yielding call or the answer to an RPC_CMD, [out] the
+ *		completed message or OP-TEE's RPC_CMD request
+ * @msg_size:	[in] bytes at @msg, at most 4096; [out] bytes of the message
+ *		written to @msg, 0 if none
+ * @flags:	[in] must be 0
  *
- * Relocations are applied after the TO_SHADOW copies. The address stays
- * in the shadow, for the TEE to read when it likes (across the RPC round
- * trips of a call), until a TO_SHADOW copy overwrites the field or another
- * relocation replaces it. A FROM_SHADOW copy shows, in place of a field
- * still holding the address, the value userspace last wrote there, so a
- * physical address never reaches userspace; a field the TEE rewrote shows
- * the TEE's value.
- */
-struct tee_ioctl_vm_reloc {
-	__u32 object;
-	__u32 offset;
-	__u32 target;
-	__u32 shadow;
-	__u32 shadow_offset;
-	__u32 reserved;
-};
-
-/**
- * struct tee_ioctl_vm_call - TEE_VM_IOC_CALL argument: one SMC
- * @regs:	[in] a0..a6 of the SMC, a7 is ignored (the kernel writes the
- *		context's client id); [out] a0..a3 as returned by the TEE,
- *		a4..a7 zero
- * @xfers:	user pointer to @num_xfers struct tee_ioctl_vm_xfer
- * @relocs:	user pointer to @num_relocs struct tee_ioctl_vm_reloc
- * @num_xfers:	at most TEE_VM_MAX_XFERS
- * @num_relocs:	at most TEE_VM_MAX_RELOCS
+ * Messages have the layout of OP-TEE's struct optee_msg_arg (optee_msg.h),
+ * except that a memory reference OP-TEE resolves by physical address
+ * (OPTEE_MSG_ATTR_TYPE_TMEM_*, which must be OPTEE_MSG_ATTR_NONCONTIG)
+ * holds, instead of its buf_ptr, the handle of a pin, and a size no larger
+ * than the pin's; the kernel writes OP-TEE's page list for it.
  *
- * Only the function ids a guest needs are forwarded (-EPERM otherwise).
- * For CALL_WITH_ARG, CALL_WITH_RPC_ARG and RETURN_FROM_RPC, a1/a2 are zero
- * unless a TEE_VM_RELOC_A1A2 relocation sets them. RETURN_FROM_RPC is
- * refused (-ESRCH) unless a3 names a TEE thread that an earlier call of
- * this context left suspended in an RPC.
+ * By a0:
+ *  - fast calls that a guest may make (CALLS_UID, CALLS_REVISION,
+ *    GET_OS_UUID, GET_OS_REVISION, EXCHANGE_CAPABILITIES with a1,
+ *    GET_THREAD_COUNT, ENABLE/DISABLE_SHM_CACHE): forwarded;
+ *  - CALL_WITH_ARG, CALL_WITH_RPC_ARG: @msg is the call's message (cmd
+ *    OPEN_SESSION, INVOKE_COMMAND, CLOSE_SESSION, CANCEL, REGISTER_SHM or
+ *    UNREGISTER_SHM); the kernel copies it into a page of its own, with
+ *    the RPC argument area behind it for CALL_WITH_RPC_ARG;
+ *  - RETURN_FROM_RPC, a3 the thread an earlier call of the context left
+ *    suspended, answers the RPC OP-TEE asked for: for RPC_ALLOC, a1 or a2
+ *    non-zero asks for an argument buffer (the kernel allocates it and
+ *    writes its address), a4/a5 the cookie naming it; for RPC_CMD, @msg
+ *    is the answer, of which the kernel takes ret, ret_origin and the
+ *    output fields of the parameters OP-TEE marked as output (and, for
+ *    OPTEE_RPC_CMD_SHM_ALLOC, parameter 0 naming a pin); for other RPCs
+ *    no register of the VMM's reaches OP-TEE.
+ *
+ * Errors, the TEE not reached: EPERM (a function id or message command a
+ * guest may not use), EINVAL (a malformed call, message, answer or
+ * memory reference), ENOENT (an unknown handle), EEXIST (a cookie the TEE
+ * already holds a buffer under), ESRCH (a thread not suspended for the
+ * context), EDQUOT (the context's quota), ENOMEM, EIO (another address
+ * space than the opener's), ESHUTDOWN (the TEE driver is shutting down).
+ * Once the SMC was made the ioctl returns 0 and @regs holds the result.
  */
 struct tee_ioctl_vm_call {
 	__u64 regs[8];
-	__u64 xfers;
-	__u64 relocs;
-	__u32 num_xfers;
-	__u32 num_relocs;
-};
-
-#define TEE_VM_MAX_XFERS	8
-#define TEE_VM_MAX_RELOCS	16
-
-/**
- * struct tee_ioctl_vm_xfers - TEE_VM_IOC_XFER argument: copies, no SMC
- * @xfers:	user pointer to @num_xfers struct tee_ioctl_vm_xfer, done in
- *		order; FROM_SHADOW copies scrub relocated fields as for a call
- * @num_xfers:	at most TEE_VM_MAX_XFERS
- * @reserved:	must be 0
- *
- * Used to read an RPC argument whose shadow is only known from the RPC
- * the TEE returned (OP-TEE: the cookie in a1/a2 of RPC_CMD).
- */
-struct tee_ioctl_vm_xfers {
-	__u64 xfers;
-	__u32 num_xfers;
-	__u32 reserved;
+	__u64 msg;
+	__u32 msg_size;
+	__u32 flags;
 };
 
 /**
- * struct tee_ioctl_vm_info - TEE_VM_IOC_INFO argument
+ * struct tee_ioctl_vm_info - TEE_IOC_VM_INFO argument
  * @client_id:		[out] the context's client id
- * @pinned_pages:	[out] pages pinned now
- * @max_pinned_pages:	[out] quota
- * @num_objects:	[out] live pins and shadows
+ * @pinned_pages:	[out] user pages pinned now
+ * @kernel_pages:	[out] pages the kernel allocated for the context now
+ *			(arguments, RPC argument buffers, page lists)
+ * @max_pages:		[out] quota of @pinned_pages + @kernel_pages
+ * @num_pins:		[out] pins the VMM holds a handle of
+ * @held:		[out] buffers the TEE holds: pins registered or
+ *			allocated through RPC, and RPC argument buffers
  * @suspended_threads:	[out] TEE threads suspended in an RPC
- * @reserved:		zero
+ * @reserved:		[out] zero
+ * @smcs:		[out] SMCs made for the context
  */
 struct tee_ioctl_vm_info {
 	__u32 client_id;
 	__u32 pinned_pages;
-	__u32 max_pinned_pages;
-	__u32 num_objects;
+	__u32 kernel_pages;
+	__u32 max_pages;
+	__u32 num_pins;
+	__u32 held;
 	__u32 suspended_threads;
 	__u32 reserved;
+	__u64 smcs;
 };
 
-/* On /dev/teevmN: create a VM context, returns its fd */
-#define TEE_IOC_VM_CREATE	_IOWR(TEE_IOC_MAGIC, TEE_IOC_BASE + 16, \
-				      struct tee_ioctl_vm_create)
-/* On a VM-context fd */
-#define TEE_VM_IOC_PIN		_IOWR(TEE_IOC_MAGIC, TEE_IOC_BASE + 17, \
+/**
+ * TEE_IOC_VM_PIN - pin user pages for the TEE, on a VM context
+ *
+ * Takes a struct tee_ioctl_vm_pin. Returns 0 on success, or EINVAL,
+ * EFAULT (a page that cannot be pinned for writing), EDQUOT (the
+ * context's quota), ENOMEM (RLIMIT_MEMLOCK), EIO.
+ */
+#define TEE_IOC_VM_PIN		_IOWR(TEE_IOC_MAGIC, TEE_IOC_BASE + 16, \
 				      struct tee_ioctl_vm_pin)
-#define TEE_VM_IOC_SHADOW	_IOWR(TEE_IOC_MAGIC, TEE_IOC_BASE + 18, \
-				      struct tee_ioctl_vm_shadow)
-#define TEE_VM_IOC_RELEASE	_IOW(TEE_IOC_MAGIC, TEE_IOC_BASE + 19, \
+/**
+ * TEE_IOC_VM_RELEASE - release a pin, on a VM context
+ *
+ * Takes a struct tee_ioctl_vm_release. Returns 0 on success, or ENOENT,
+ * EINVAL, EIO.
+ */
+#define TEE_IOC_VM_RELEASE	_IOW(TEE_IOC_MAGIC, TEE_IOC_BASE + 17, \
 				     struct tee_ioctl_vm_release)
-#define TEE_VM_IOC_CALL		_IOWR(TEE_IOC_MAGIC, TEE_IOC_BASE + 20, \
+/**
+ * TEE_IOC_VM_CALL - issue one SMC for the guest, on a VM context
+ *
+ * Takes a struct tee_ioctl_vm_call. Returns 0 once the SMC was made,
+ * whatever the TEE answered in a0, or an error of the list above.
+ */
+#define TEE_IOC_VM_CALL		_IOWR(TEE_IOC_MAGIC, TEE_IOC_BASE + 18, \
 				      struct tee_ioctl_vm_call)
-#define TEE_VM_IOC_INFO		_IOR(TEE_IOC_MAGIC, TEE_IOC_BASE + 21, \
+/**
+ * TEE_IOC_VM_INFO - read the state of a VM context
+ *
+ * Takes a struct tee_ioctl_vm_info. Returns 0 on success, or EIO.
+ */
+#define TEE_IOC_VM_INFO		_IOR(TEE_IOC_MAGIC, TEE_IOC_BASE + 19, \
 				     struct tee_ioctl_vm_info)
-#define TEE_VM_IOC_XFER		_IOW(TEE_IOC_MAGIC, TEE_IOC_BASE + 22, \
-				     struct tee_ioctl_vm_xfers)
 
-#endif /* TEEMED_UAPI_LINUX_TEE_VM_H */
+#endif

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// Yielding calls: CALL_WITH_ARG, CALL_WITH_RPC_ARG and CALL_WITH_REGD_ARG.
-// The guest's argument is snapshotted, checked as OP-TEE would check it,
-// translated into a shadow only the kernel can address, and on completion
-// only the fields OP-TEE outputs are copied back.
+// A yielding call's life: OPTEE_SMC_CALL_WITH_ARG, OPTEE_SMC_CALL_WITH_RPC_ARG
+// and OPTEE_SMC_CALL_WITH_REGD_ARG start one, OPTEE_SMC_CALL_RETURN_FROM_RPC
+// resumes it after each RPC (rpc.cpp), and it ends when OP-TEE completes it.
+// The guest's argument is snapshotted once and checked as OP-TEE would
+// check it; the backend gets OP-TEE's message with pins in place of guest
+// addresses, and on completion only the fields OP-TEE outputs go back.
 #include <cstring>
 
 #include "teemed/bytes.hpp"
@@ -62,10 +64,11 @@ uint32_t VmState::call_limit() const
 // call with it, as OP-TEE would.
 std::optional<SmcRegs> VmState::load_arg(Call &c, const SmcRegs &in)
 {
-	const uint32_t fid = uint32_t(in[0]);
 	const uint64_t rpc_size = c.mode == ArgMode::Plain ? 0 : arg_size(rpc_param_count_);
 	MsgArgHeader hdr;
 
+	if (c.mode != ArgMode::Plain && !rpc_param_count_)
+		return std_call_result(in, kReturnUnknownFunction); // no RPC_ARG: no such call
 	if (c.mode == ArgMode::Regd) {
 		const uint64_t cookie = reg_pair_to_64(in[1], in[2]);
 		const uint64_t offset = in[3];
@@ -75,7 +78,7 @@ std::optional<SmcRegs> VmState::load_arg(Call &c, const SmcRegs &in)
 			std::lock_guard g(lock_);
 			auto it = shm_.find(cookie);
 			if (it == shm_.end())
-				return refusal(in, kReturnEBadAddr);
+				return std_call_result(in, kReturnEBadAddr);
 			vas = it->second.buf.page_vas();
 			size = it->second.buf.size();
 			first = it->second.buf.first_offset();
@@ -83,31 +86,29 @@ std::optional<SmcRegs> VmState::load_arg(Call &c, const SmcRegs &in)
 		// OP-TEE: the argument must be aligned and lie inside the
 		// registered buffer, the RPC argument right behind it.
 		if (offset >= size || size - offset < sizeof(hdr) || (first + offset) % 8)
-			return refusal(in, kReturnEBadAddr);
+			return std_call_result(in, kReturnEBadAddr);
 		span_in(vas, first + offset, sizeof(hdr)).read(std::as_writable_bytes(std::span(&hdr, 1)));
 		if (hdr.num_params > kMaxNumParams)
-			return refusal(in, kReturnEBadAddr);
+			return std_call_result(in, kReturnEBadAddr);
 		const uint64_t need = arg_size(hdr.num_params) + rpc_size;
-		// The shadow is one page: an argument that needs more than
-		// OP-TEE's own page-sized maximum cannot be mediated.
+		// The kernel's argument is one page: an argument that needs more
+		// than OP-TEE's own page-sized maximum cannot be mediated.
 		if (need > size - offset || need > kPageSize)
-			return refusal(in, kReturnEBadAddr);
+			return std_call_result(in, kReturnEBadAddr);
 		c.arg_loc = span_in(vas, first + offset, arg_size(hdr.num_params));
 		c.rpc_loc = span_in(vas, first + offset + arg_size(hdr.num_params), rpc_size);
 	} else {
-		if (c.mode == ArgMode::RpcArg && !rpc_param_count_)
-			return refusal(in, kReturnUnknownFunction);
 		const uint64_t ipa = reg_pair_to_64(in[1], in[2]);
 		// Not in reserved SHM (guests have none), so OP-TEE maps it
 		// as one dynamic page: it must start one.
 		if (ipa & kPageMask || !mem_.read_obj(ipa, hdr))
-			return refusal(in, kReturnEBadAddr);
+			return std_call_result(in, kReturnEBadAddr);
 		if (hdr.num_params > kMaxNumParams)
-			return refusal(in, kReturnEBadAddr);
+			return std_call_result(in, kReturnEBadAddr);
 		const uint64_t need = arg_size(hdr.num_params) + rpc_size;
 		auto va = mem_.translate(ipa, need);
 		if (need > kPageSize || !va)
-			return refusal(in, kReturnEBadAddr);
+			return std_call_result(in, kReturnEBadAddr);
 		c.arg_loc.segs = {{*va, uint32_t(arg_size(hdr.num_params))}};
 		if (rpc_size)
 			c.rpc_loc.segs = {{*va + arg_size(hdr.num_params), uint32_t(rpc_size)}};
@@ -121,14 +122,13 @@ std::optional<SmcRegs> VmState::load_arg(Call &c, const SmcRegs &in)
 	c.hdr.num_params = hdr.num_params; // the size we checked is the size we use
 	c.params.resize(hdr.num_params);
 	copy_bytes(c.params.data(), bytes.data() + sizeof(c.hdr), c.params.size() * sizeof(MsgParam));
-	(void)fid;
 	return std::nullopt;
 }
 
-// Translate parameters into `out` (OP-TEE's view). Returns 0, or the
-// GlobalPlatform error to answer the guest with (origin COMMS), as OP-TEE
-// answers a parameter it cannot accept.
-uint32_t VmState::translate_params(Call &c, std::vector<MsgParam> &out, std::vector<Reloc> &relocs)
+// Translate parameters into `out` (OP-TEE's message, a TMEM naming its pin
+// by handle). Returns 0, or the GlobalPlatform error to answer the guest
+// with (origin COMMS), as OP-TEE answers a parameter it cannot accept.
+uint32_t VmState::translate_params(Call &c, std::vector<MsgParam> &out)
 {
 	out = c.params;
 	for (size_t i = 0; i < out.size(); i++) {
@@ -172,10 +172,7 @@ uint32_t VmState::translate_params(Call &c, std::vector<MsgParam> &out, std::vec
 		auto pin = pin_noncontig(p.a, p.b);
 		if (!pin)
 			return pin.error() == ENOMEM ? kTeecErrorOutOfMemory : kTeecErrorBadParameters;
-		const Handle h = pin->handle();
-		p.a = h; // the kernel puts the page list's address here
-		relocs.push_back(Reloc{h, pin->first_offset(), Reloc::Target::Shadow, c.shadow.handle(),
-				       uint32_t(param_off(i) + offsetof(MsgParam, a))});
+		p.a = pin->handle(); // the kernel writes OP-TEE's page list
 		if (reg) {
 			std::lock_guard g(lock_);
 			c.reg = std::move(*pin);
@@ -195,7 +192,7 @@ SmcRegs VmState::start_call(const SmcRegs &in)
 		st_.yielding_calls++;
 		if (calls_.size() >= call_limit()) {
 			st_.rejected++;
-			return refusal(in, kReturnEThreadLimit);
+			return std_call_result(in, kReturnEThreadLimit);
 		}
 		it = calls_.emplace(calls_.end());
 		it->busy = true;
@@ -215,50 +212,118 @@ SmcRegs VmState::start_call(const SmcRegs &in)
 	if (auto early = load_arg(c, in))
 		return refuse(*early);
 	if (!allowed_cmd(c.hdr.cmd))
-		return refuse(refusal(in, kReturnEBadCmd));
-
-	auto shadow = ctx_->alloc_shadow();
-	if (!shadow)
-		return refuse(refusal(in, kReturnENoMem));
-	c.shadow = BackendObject(ctx_.get(), *shadow);
+		return refuse(std_call_result(in, kReturnEBadCmd));
 
 	std::vector<MsgParam> params;
-	std::vector<Reloc> relocs;
-	if (uint32_t err = translate_params(c, params, relocs)) {
+	if (uint32_t err = translate_params(c, params)) {
 		// Answered like OP-TEE answers a parameter it rejects: the
-		// call "completes" with the error in the argument.
+		// call completes (OK) with the error in the argument.
 		const uint32_t rv[2] = {err, kTeecOriginComms};
 		c.arg_loc.write(kOffRet, std::as_bytes(std::span(rv)));
-		return refuse(refusal(in, kReturnOk));
+		return refuse(std_call_result(in, kReturnOk));
 	}
 	if (c.hdr.cmd == kCmdUnregisterShm && !c.params.empty())
 		c.unreg_cookie = c.params[0].c;
 
-	std::vector<std::byte> arg(arg_size(params.size()));
 	MsgArgHeader hdr = c.hdr;
 	hdr.ret = 0;
 	hdr.ret_origin = 0;
-	copy_bytes(arg.data(), &hdr, sizeof(hdr));
-	copy_bytes(arg.data() + sizeof(hdr), params.data(), params.size() * sizeof(MsgParam));
-	relocs.push_back(Reloc{c.shadow.handle(), 0, Reloc::Target::A1A2, 0, 0});
-	c.readback.resize(arg.size());
+	copy_bytes(c.msg.data(), &hdr, sizeof(hdr));
+	copy_bytes(c.msg.data() + sizeof(hdr), params.data(), params.size() * sizeof(MsgParam));
 
+	// A REGD argument is copied like any other: the guest's registered
+	// buffer never reaches OP-TEE as an argument.
 	SmcRegs regs{};
 	regs[0] = c.mode == ArgMode::Plain ? kCallWithArg : kCallWithRpcArg;
-	const ShadowWrite w{c.shadow.handle(), 0, arg};
-	const ShadowRead r{c.shadow.handle(), 0, c.readback};
-	return drive(it, smc(CallRequest{regs, std::span(&w, 1), relocs, std::span(&r, 1)}));
+	return drive(it, smc(regs, c, arg_size(params.size())));
+}
+
+SmcRegs VmState::resume_call(const SmcRegs &in)
+{
+	std::list<Call>::iterator it;
+	{
+		std::lock_guard g(lock_);
+		st_.rpc_returns++;
+		auto t = threads_.find(uint32_t(in[3]));
+		// Unknown thread, or one another vCPU is resuming right now:
+		// OP-TEE's answer to resume information it cannot use.
+		if (in[3] >> 32 || t == threads_.end() || t->second->busy) {
+			st_.rejected++;
+			return std_call_result(in, kReturnEResume);
+		}
+		it = t->second;
+		it->busy = true;
+	}
+	const RpcAnswer a = answer_rpc(*it, in);
+	auto out = smc(a.regs, *it, a.msg_len);
+	if (!out) {
+		// Refused: OP-TEE got no buffer.
+		std::lock_guard g(lock_);
+		if (a.rpc_buf)
+			rpc_bufs_.erase(*a.rpc_buf);
+		if (a.shm)
+			shm_.erase(*a.shm);
+	}
+	return drive(it, std::move(out));
+}
+
+SmcRegs VmState::drive(std::list<Call>::iterator it, Result<CallResult> out)
+{
+	for (unsigned round = 0;; round++) {
+		if (!out) {
+			// Refused, or the path to OP-TEE failed: no SMC happened,
+			// the call stays as it was (suspended, or never started).
+			std::lock_guard g(lock_);
+			it->busy = false;
+			if (!it->suspended)
+				erase_call(it);
+			return std_call_result({}, kReturnENotAvail);
+		}
+		const SmcRegs &o = out->regs;
+		if (!is_rpc(o[0])) {
+			complete(*it, *out);
+			std::lock_guard g(lock_);
+			erase_call(it);
+			return std_call_result(o, o[0]);
+		}
+		{
+			std::lock_guard g(lock_);
+			if (!it->suspended || it->thread != uint32_t(o[3])) {
+				if (it->suspended)
+					threads_.erase(it->thread);
+				it->thread = uint32_t(o[3]);
+				it->suspended = true;
+				threads_[it->thread] = it;
+			}
+		}
+		note_rpc(*it, o, out->msg_len);
+		if (auto to_guest = show_rpc(*it, o)) {
+			std::lock_guard g(lock_);
+			st_.rpcs++;
+			it->busy = false;
+			return *to_guest;
+		}
+		// Answered as failed by the mediator itself; OP-TEE then
+		// winds the call down. Bounded in case it keeps asking.
+		if (round >= kUnwindRounds) {
+			std::lock_guard g(lock_);
+			it->busy = false;
+			return std_call_result({}, kReturnENotAvail);
+		}
+		const RpcAnswer a = answer_rpc_failed(*it);
+		out = smc(a.regs, *it, a.msg_len);
+	}
 }
 
 // The call is over in OP-TEE: copy back what OP-TEE outputs, keep or drop
 // the buffers whose fate the call decided.
-void VmState::complete(Call &c, const SmcRegs &out)
+void VmState::complete(Call &c, const CallResult &out)
 {
-	if (out[0] != kReturnOk)
+	if (out.regs[0] != kReturnOk || out.msg_len < arg_size(c.params.size()))
 		return; // nothing was done; pins of the call go with it
 
 	MsgArgHeader hdr;
-	copy_bytes(&hdr, c.readback.data(), sizeof(hdr));
+	copy_bytes(&hdr, c.msg.data(), sizeof(hdr));
 	const uint32_t rv[2] = {hdr.ret, hdr.ret_origin};
 	c.arg_loc.write(kOffRet, std::as_bytes(std::span(rv)));
 	if (c.hdr.cmd == kCmdOpenSession)
@@ -269,7 +334,7 @@ void VmState::complete(Call &c, const SmcRegs &out)
 		if (!is_output(t))
 			continue;
 		MsgParam p;
-		copy_bytes(&p, c.readback.data() + param_off(i), sizeof(p));
+		copy_bytes(&p, c.msg.data() + param_off(i), sizeof(p));
 		if (is_value(t)) {
 			const uint64_t v[3] = {p.a, p.b, p.c};
 			c.arg_loc.write(param_off(i) + offsetof(MsgParam, a), std::as_bytes(std::span(v)));
@@ -288,6 +353,23 @@ void VmState::complete(Call &c, const SmcRegs &out)
 	}
 	if (c.hdr.cmd == kCmdUnregisterShm && hdr.ret == kTeecSuccess)
 		shm_.erase(c.unreg_cookie);
+}
+
+// Destroy path: answer every RPC of a suspended call as failed until
+// OP-TEE completes it. False if it would not finish.
+bool VmState::unwind(std::list<Call>::iterator it)
+{
+	for (unsigned round = 0; round < kUnwindRounds; round++) {
+		const RpcAnswer a = answer_rpc_failed(*it);
+		auto out = smc(a.regs, *it, a.msg_len);
+		if (!out)
+			return false;
+		if (!is_rpc(out->regs[0]))
+			return true;
+		it->thread = uint32_t(out->regs[3]);
+		note_rpc(*it, out->regs, out->msg_len);
+	}
+	return false;
 }
 
 } // namespace teemed
