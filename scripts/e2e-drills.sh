@@ -81,9 +81,9 @@ insmod "$optee_ko" host_client=0
 i=0
 while [ ! -e /dev/teevm0 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 echo 1 >$T/events/tee_vm/enable # the reloaded module's events start disabled
-teemed-vmm $G --cmdline "$(cmdline @SHORT@)" >/tmp/a.log 2>&1 &
+teemed-vmm $G --cmdline "$(cmdline @HOLD@)" >/tmp/a.log 2>&1 &
 a=$!
-teemed-vmm $G --cmdline "$(cmdline @SHORT@)" >/tmp/b.log 2>&1 &
+teemed-vmm $G --cmdline "$(cmdline @HOLD@)" >/tmp/b.log 2>&1 &
 b=$!
 i=0
 while ! { grep -q "TEEMED-TEE" /tmp/a.log && grep -q "TEEMED-TEE" /tmp/b.log; } && [ $i -lt 180 ]; do

@@ -103,7 +103,11 @@ if [ "$mode" = drills ]; then
 	guest_args="--kernel /guest/Image --initrd /guest/initrd --mem 384 --cpus 1"
 	long=$(b64 "xtest -t regression 1004 4001 6001 6002 6003 6004 6005")
 	short=$(b64 "xtest $E2E_GUEST_XTEST")
+	# The same, then alive a while: two guests that still hold their
+	# contexts when a third VMM asks for one.
+	hold=$(b64 "xtest $E2E_GUEST_XTEST"$'\n'"sleep 30")
 	sed -e "s|@GUEST_ARGS@|$guest_args|" -e "s|@LONG@|$long|" -e "s|@SHORT@|$short|" \
+		-e "s|@HOLD@|$hold|" \
 		"$here/e2e-drills.sh" >"$extra/usr/bin/teemed-drills"
 	chmod +x "$extra/usr/bin/teemed-drills"
 	cmds="xtest $E2E_HOST_XTEST"$'\n'"teemed-drills"
