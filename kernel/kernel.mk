@@ -14,7 +14,7 @@
 #   make kernel-versions  the Debian versions in force (board/versions.sh)
 #   make kernel-board-test  boot the board (make board-build first) on the
 #                         NS-virtualized OP-TEE with kernel-modules' modules
-#                         and run teevm-smoke, smccc_filter and xtest there
+#                         and run adversarial-vmm, smccc_filter and xtest there
 #
 # Caches live in $(KERNEL_CACHE); nothing downloaded enters the repository.
 

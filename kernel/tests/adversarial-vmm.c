@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/tee.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1954,6 +1955,56 @@ static void attack_other_process(struct ctx *x)
 	      WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 }
 
+/* vCPUs of one guest: four threads on one context */
+struct worker {
+	pthread_t thread;
+	struct vm *vm;
+	int index;
+	int failures;
+};
+
+static void *worker_main(void *p)
+{
+	struct worker *w = p;
+	uint8_t *buf = pages(1, 1);
+	uint32_t h, ret;
+	int n;
+
+	for (n = 0; n < 20; n++) {
+		uint64_t cookie = 0x100000 * (w->index + 1) + n;
+
+		if (pin_buf(w->vm, buf, PG, &h)) {
+			w->failures++;
+			continue;
+		}
+		if (register_shm(w->vm, h, PG, cookie, &ret) || ret ||
+		    unregister_shm(w->vm, cookie, &ret) || ret)
+			w->failures++;
+		vm_release(w->vm, h);
+	}
+	munmap(buf, PG);
+	return NULL;
+}
+
+static void attack_concurrency(struct ctx *x)
+{
+	struct worker w[4];
+	struct info i;
+	int n, fails = 0;
+
+	for (n = 0; n < 4; n++) {
+		w[n] = (struct worker){ .vm = &x->vm, .index = n };
+		pthread_create(&w[n].thread, NULL, worker_main, &w[n]);
+	}
+	for (n = 0; n < 4; n++) {
+		pthread_join(w[n].thread, NULL);
+		fails += w[n].failures;
+	}
+	vm_info(&x->vm, &i);
+	check(!fails && !i.held && !i.suspended, "four threads x 20 REGISTER/UNREGISTER_SHM on one context",
+	      "%d of 80 failed; held %u, suspended %u after", fails, i.held, i.suspended);
+}
+
 /* A TA that never returns while the kernel unwinds it at close */
 static void attack_endless_unwind(void)
 {
@@ -2049,6 +2100,7 @@ int main(void)
 	attack_release_cached(&x);
 	attack_suspended_arg(&x);
 	attack_alloc_cookies(&x);
+	attack_concurrency(&x);
 	attack_other_process(&x);
 	/* The ones that let OP-TEE touch unpinned memory: last */
 	attack_raw_alloc_reply(&x);

@@ -42,7 +42,7 @@ void BM_Memcpy(benchmark::State &st)
 	st.SetBytesProcessed(int64_t(st.iterations()) * st.range(0));
 }
 // 64: the registers of a fast call; 288: a 4-param argument (+ header);
-// 4096: a page (an argument shadow); 1 MiB: a 256-page buffer.
+// 4096: a page (an argument); 1 MiB: a 256-page buffer.
 BENCHMARK(BM_Memcpy)->Arg(32)->Arg(64)->Arg(160)->Arg(4096)->Arg(16 * 4096)->Arg(1 << 20);
 
 void BM_FastCall(benchmark::State &st)

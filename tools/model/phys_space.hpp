@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // The model's physical address space: what the kernel would know. Pinned
-// VMM pages, page-list pages and shadows each get a made-up physical page
+// VMM pages, page lists and the kernel's pages each get a made-up physical page
 // number; OP-TEE-model code reaches memory only through map(), which, like
 // OP-TEE's checks of non-secure memory, refuses anything not registered.
 #pragma once

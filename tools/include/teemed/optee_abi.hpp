@@ -159,7 +159,7 @@ inline constexpr uint32_t kRpcMaxNumParams = 4;
 // A NONCONTIG page list page: 511 page addresses, then the next list page.
 inline constexpr size_t kPagesPerListPage = kPageSize / sizeof(uint64_t) - 1;
 
-// offsets inside a shadowed argument
+// offsets inside an argument
 inline constexpr size_t kOffRet = offsetof(MsgArgHeader, ret);
 inline constexpr size_t kOffRetOrigin = offsetof(MsgArgHeader, ret_origin);
 inline constexpr size_t kOffSession = offsetof(MsgArgHeader, session);
