@@ -8,10 +8,10 @@
  * uapi documents, and the context's SMC count unchanged: OP-TEE was never
  * reached), or the safe behaviour the design chose.
  *
- * Built against tools/lib/uapi/linux/tee_vm.h. Built against the header of
- * the first series (it had TEE_VM_IOC_XFER), the same attacks run through
- * that uapi's shadows and relocations: that is how the "before" column of
- * Documentation/threat-model.md was measured.
+ * Built against tools/lib/uapi/linux/tee_vm.h. The "before" column of
+ * Documentation/threat-model.md was measured with the version of commit
+ * 346940a, whose transport ran the same attacks through the first series'
+ * shadows and relocations (built against that series' header).
  *
  * Prints "adversarial-vmm: ok|FAIL: <attack>: <detail>" per check and
  * "adversarial-vmm: N passed, M failed"; exit status 0 only if M is 0.
@@ -43,11 +43,6 @@
 
 #include "linux/tee_vm.h"
 
-#ifdef TEE_VM_IOC_XFER
-#define OLD_UAPI 1
-#else
-#define OLD_UAPI 0
-#endif
 
 #define PG 4096u
 
@@ -224,14 +219,9 @@ struct shm {
 
 struct vm {
 	int fd;
-	int dev;		/* old uapi: the device; the context is fd */
 	uint32_t client;
 	uint64_t next_cookie;
 	struct shm shm[64];	/* the supplicant's SHM_ALLOC buffers */
-	/* old uapi only */
-	uint32_t pin_handle[256];
-	uint32_t pin_offset[256];
-	uint32_t rpc_shadow[64];	/* RPC argument shadows, by cookie = handle */
 };
 
 struct info {
@@ -249,235 +239,8 @@ struct call {
 	struct msg *m;		/* the caller's message, updated at completion */
 	uint64_t regs[8];	/* OP-TEE's last answer */
 	struct msg req;		/* RPC_CMD: OP-TEE's request */
-	uint32_t shadow;	/* old uapi: the argument's shadow */
 };
 
-#if OLD_UAPI
-
-static int vm_open(struct vm *vm)
-{
-	struct tee_ioctl_vm_create c = { 0 };
-
-	memset(vm, 0, sizeof(*vm));
-	vm->dev = open("/dev/teevm0", O_RDWR | O_CLOEXEC);
-	if (vm->dev < 0)
-		return -errno;
-	vm->fd = ioctl(vm->dev, TEE_IOC_VM_CREATE, &c);
-	if (vm->fd < 0) {
-		int e = -errno;
-
-		close(vm->dev);
-		return e;
-	}
-	vm->client = c.client_id;
-	vm->next_cookie = 0x1000;
-	return 0;
-}
-
-static void vm_close(struct vm *vm)
-{
-	close(vm->fd);
-	close(vm->dev);
-}
-
-static int vm_info(struct vm *vm, struct info *i)
-{
-	struct tee_ioctl_vm_info o = { 0 };
-	int rc = xioctl(vm->fd, TEE_VM_IOC_INFO, &o);
-
-	*i = (struct info){ o.client_id, o.pinned_pages, 0, o.max_pinned_pages,
-			    o.num_objects, 0, o.suspended_threads, -1 };
-	return rc;
-}
-
-static int vm_pin_vas(struct vm *vm, const uint64_t *vas, unsigned int n,
-		      uint32_t off, uint64_t size, uint32_t *h)
-{
-	struct tee_ioctl_vm_pin p = { (uintptr_t)vas, n, 0 };
-	int rc = xioctl(vm->fd, TEE_VM_IOC_PIN, &p);
-	unsigned int k;
-
-	(void)size;
-	if (rc)
-		return rc;
-	*h = p.handle;
-	for (k = 0; k < 256; k++) {
-		if (!vm->pin_handle[k]) {
-			vm->pin_handle[k] = p.handle;
-			vm->pin_offset[k] = off;
-			break;
-		}
-	}
-	return 0;
-}
-
-/* The offset of a pin of ours, or -1 for a value that names no pin */
-static int64_t pin_offset(struct vm *vm, uint64_t h)
-{
-	unsigned int k;
-
-	for (k = 0; k < 256; k++)
-		if (h && vm->pin_handle[k] == h)
-			return vm->pin_offset[k];
-	return -1;
-}
-
-static int vm_release(struct vm *vm, uint32_t h)
-{
-	struct tee_ioctl_vm_release r = { .handle = h };
-
-	return xioctl(vm->fd, TEE_VM_IOC_RELEASE, &r);
-}
-
-static int vm_fast(struct vm *vm, uint64_t *regs)
-{
-	struct tee_ioctl_vm_call c = { 0 };
-	int rc;
-
-	memcpy(c.regs, regs, sizeof(c.regs));
-	rc = xioctl(vm->fd, TEE_VM_IOC_CALL, &c);
-	if (!rc)
-		memcpy(regs, c.regs, sizeof(c.regs));
-	return rc;
-}
-
-static uint32_t new_shadow(struct vm *vm)
-{
-	struct tee_ioctl_vm_shadow s = { 0 };
-
-	return xioctl(vm->fd, TEE_VM_IOC_SHADOW, &s) ? 0 : s.handle;
-}
-
-/* Relocations for the TMEM parameters of @m that name pins by handle; any
- * other value goes to OP-TEE as it is, which is what the first uapi did */
-static unsigned int tmem_relocs(struct vm *vm, const struct msg *m, uint32_t shadow,
-				uint32_t base, struct tee_ioctl_vm_reloc *r)
-{
-	unsigned int i, n = 0;
-
-	for (i = 0; i < m->num_params && i < MAXP; i++) {
-		uint32_t t = m->p[i].attr & 0xff;
-
-		if (t < ATTR_TMEM_IN || t > ATTR_TMEM_INOUT || pin_offset(vm, m->p[i].a) < 0)
-			continue;
-		r[n++] = (struct tee_ioctl_vm_reloc){
-			(uint32_t)m->p[i].a, (uint32_t)pin_offset(vm, m->p[i].a),
-			TEE_VM_RELOC_SHADOW, shadow,
-			base + (uint32_t)offsetof(struct msg, p[i].a), 0 };
-	}
-	return n;
-}
-
-static int call_start(struct vm *vm, struct call *c, struct msg *m)
-{
-	struct tee_ioctl_vm_reloc r[MAXP + 1];
-	struct tee_ioctl_vm_xfer x[2];
-	struct tee_ioctl_vm_call a = { .regs = { SMC_CALL_WITH_ARG } };
-	int rc;
-
-	c->m = m;
-	c->shadow = new_shadow(vm);
-	if (!c->shadow)
-		return -ENOMEM;
-	x[0] = (struct tee_ioctl_vm_xfer){ (uintptr_t)m, c->shadow, 0,
-					   MSG_SIZE(m->num_params), TEE_VM_XFER_TO_SHADOW };
-	x[1] = (struct tee_ioctl_vm_xfer){ (uintptr_t)m, c->shadow, 0,
-					   MSG_SIZE(m->num_params), TEE_VM_XFER_FROM_SHADOW };
-	r[0] = (struct tee_ioctl_vm_reloc){ c->shadow, 0, TEE_VM_RELOC_A1A2, 0, 0, 0 };
-	a.num_relocs = 1 + tmem_relocs(vm, m, c->shadow, 0, r + 1);
-	a.relocs = (uintptr_t)r;
-	a.xfers = (uintptr_t)x;
-	a.num_xfers = 2;
-	rc = xioctl(vm->fd, TEE_VM_IOC_CALL, &a);
-	if (!rc)
-		memcpy(c->regs, a.regs, sizeof(a.regs));
-	return rc;
-}
-
-/* Read OP-TEE's RPC_CMD request out of the shadow its cookie names */
-static int read_request(struct vm *vm, struct call *c)
-{
-	struct tee_ioctl_vm_xfer x = { (uintptr_t)&c->req, (uint32_t)c->regs[2], 0,
-				       MSG_SIZE(4), TEE_VM_XFER_FROM_SHADOW };
-	struct tee_ioctl_vm_xfers xs = { (uintptr_t)&x, 1, 0 };
-
-	memset(&c->req, 0, sizeof(c->req));
-	return xioctl(vm->fd, TEE_VM_IOC_XFER, &xs);
-}
-
-/*
- * RETURN_FROM_RPC. @regs: the VMM's a1..a6 (for RPC_ALLOC a1|a2 non-zero
- * asks for a buffer, a4/a5 its cookie); @ans: the answer to an RPC_CMD.
- */
-static int call_resume(struct vm *vm, struct call *c, const uint64_t *regs,
-		       const struct msg *ans)
-{
-	struct tee_ioctl_vm_reloc r[MAXP + 1];
-	struct tee_ioctl_vm_xfer x[2];
-	struct tee_ioctl_vm_call a = { .regs = { SMC_RETURN_FROM_RPC } };
-	uint32_t func = c->regs[0] & 0xffff;
-	unsigned int nx = 0, nr = 0, k;
-	int rc;
-
-	for (k = 1; k < 7; k++)
-		a.regs[k] = regs ? regs[k] : 0;
-	a.regs[3] = c->regs[3];
-	/* a1 = 1, a2 = 0: "a buffer, please"; anything else goes as it is */
-	if (func == RPC_ALLOC && regs && regs[1] == 1 && !regs[2]) {
-		uint32_t sh = new_shadow(vm);
-
-		if (!sh)
-			return -ENOMEM;
-		for (k = 0; k < 64; k++)
-			if (!vm->rpc_shadow[k]) {
-				vm->rpc_shadow[k] = sh;
-				break;
-			}
-		/* The cookie is the shadow's handle: FREE names it */
-		a.regs[4] = 0;
-		a.regs[5] = sh;
-		r[nr++] = (struct tee_ioctl_vm_reloc){ sh, 0, TEE_VM_RELOC_A1A2, 0, 0, 0 };
-	} else if (func == RPC_CMD && ans) {
-		uint32_t sh = (uint32_t)c->regs[2];
-
-		x[nx++] = (struct tee_ioctl_vm_xfer){ (uintptr_t)ans, sh, 0,
-						      MSG_SIZE(ans->num_params),
-						      TEE_VM_XFER_TO_SHADOW };
-		nr = tmem_relocs(vm, ans, sh, 0, r);
-	}
-	x[nx++] = (struct tee_ioctl_vm_xfer){ (uintptr_t)c->m, c->shadow, 0,
-					      MSG_SIZE(c->m->num_params),
-					      TEE_VM_XFER_FROM_SHADOW };
-	a.xfers = (uintptr_t)x;
-	a.num_xfers = nx;
-	a.relocs = (uintptr_t)r;
-	a.num_relocs = nr;
-	rc = xioctl(vm->fd, TEE_VM_IOC_CALL, &a);
-	if (!rc)
-		memcpy(c->regs, a.regs, sizeof(a.regs));
-	return rc;
-}
-
-/* OP-TEE let go of an RPC argument buffer */
-static void rpc_free(struct vm *vm, uint64_t cookie)
-{
-	unsigned int k;
-
-	for (k = 0; k < 64; k++)
-		if (vm->rpc_shadow[k] && vm->rpc_shadow[k] == cookie) {
-			vm_release(vm, vm->rpc_shadow[k]);
-			vm->rpc_shadow[k] = 0;
-		}
-}
-
-static void call_end(struct vm *vm, struct call *c)
-{
-	if (c->shadow)
-		vm_release(vm, c->shadow);
-	c->shadow = 0;
-}
-
-#else /* the VM-context uapi of this series */
 
 static int vm_open(struct vm *vm)
 {
@@ -487,7 +250,6 @@ static int vm_open(struct vm *vm)
 	vm->fd = open("/dev/teevm0", O_RDWR | O_CLOEXEC);
 	if (vm->fd < 0)
 		return -errno;
-	vm->dev = -1;
 	if (xioctl(vm->fd, TEE_IOC_VM_INFO, &i))
 		return -EIO;
 	vm->client = i.client_id;
@@ -620,7 +382,6 @@ static void call_end(struct vm *vm, struct call *c)
 	(void)c;
 }
 
-#endif
 
 static int pin_buf(struct vm *vm, const void *buf, size_t len, uint32_t *h)
 {
@@ -1324,7 +1085,6 @@ static void attack_release_registered(struct ctx *x)
 	check(rc == 0 && i1.pinned == i0.pinned + 1, "release of a registered pin before UNREGISTER_SHM",
 	      "release %d; pinned pages %u -> %u (must stay: OP-TEE holds them)", rc, i0.pinned,
 	      i1.pinned);
-#if !OLD_UAPI
 	{
 		struct prm r = { ATTR_RMEM_INOUT, 0, 16, 0xabc1 };
 
@@ -1332,7 +1092,6 @@ static void attack_release_registered(struct ctx *x)
 		check(!rc && !ret && buf[0] == 16, "the released, registered pages stay usable by OP-TEE",
 		      "invoke %d ret %#x, byte %u (16)", rc, ret, buf[0]);
 	}
-#endif
 	rc = unregister_shm(&x->vm, 0xabc1, &ret);
 	vm_info(&x->vm, &i2);
 	check(!rc && !ret && i2.pinned == i0.pinned, "UNREGISTER_SHM lets the pages go",
@@ -1360,23 +1119,11 @@ static void attack_release_cached(struct ctx *x)
 		open_session(&x->vm, nosuch);
 	}
 	vm_info(&x->vm, &i0);
-#if OLD_UAPI
-	/* The VMM frees the shadow OP-TEE keeps in its cache */
-	for (n = 0; n < 64; n++)
-		if (x->vm.rpc_shadow[n]) {
-			vm_release(&x->vm, x->vm.rpc_shadow[n]);
-			x->vm.rpc_shadow[n] = 0;
-		}
-	vm_info(&x->vm, &i1);
-	check(i1.pins == i0.pins, "release of a buffer OP-TEE caches (ENABLE_SHM_CACHE)",
-	      "objects %u -> %u (a drop: OP-TEE's cached page was freed)", i0.pins, i1.pins);
-#else
 	(void)n;
 	i1 = i0;
 	check(i0.held >= 1 && i0.kernel >= 1,
 	      "a buffer OP-TEE caches (ENABLE_SHM_CACHE) is the kernel's, out of the VMM's reach",
 	      "held %u, kernel pages %u", i0.held, i0.kernel);
-#endif
 	for (n = 0; n < 64; n++) {
 		uint64_t d[8] = { SMC_DISABLE_SHM_CACHE };
 
@@ -1384,7 +1131,7 @@ static void attack_release_cached(struct ctx *x)
 			break;
 	}
 	vm_info(&x->vm, &i2);
-	check(OLD_UAPI || (i2.held == i0.held - 1 && i2.kernel == i0.kernel - 1),
+	check(i2.held == i0.held - 1 && i2.kernel == i0.kernel - 1,
 	      "DISABLE_SHM_CACHE hands the cached buffer back, the kernel frees it",
 	      "%d returned; held %u -> %u", n, i1.held, i2.held);
 }
@@ -1407,18 +1154,6 @@ static void attack_suspended_arg(struct ctx *x)
 		check(0, "a suspended call", "did not stop in LOAD_TA: %d", rc);
 		return;
 	}
-#if OLD_UAPI
-	{
-		uint32_t evil = 0x41414141;
-		struct tee_ioctl_vm_xfer xf = { (uintptr_t)&evil, c.shadow, 0, 4,
-						TEE_VM_XFER_TO_SHADOW };
-		struct tee_ioctl_vm_xfers xs = { (uintptr_t)&xf, 1, 0 };
-
-		rc = xioctl(x->vm.fd, TEE_VM_IOC_XFER, &xs);
-		check(rc != 0, "XFER into a suspended call's argument",
-		      "XFER %d (0: the argument OP-TEE is using was rewritten)", rc);
-	}
-#else
 	{
 		/* The only write the protocol allows now is the answer; one that
 		 * rewrites input fields and the header of OP-TEE's request */
@@ -1450,7 +1185,6 @@ static void attack_suspended_arg(struct ctx *x)
 		      "resume %d a0 %#llx ret %#x", rc, (unsigned long long)c.regs[0], m.ret);
 		(void)i1;
 	}
-#endif
 }
 
 /* A partial write over a field holding a physical address, then a read */
@@ -1463,31 +1197,6 @@ static void attack_partial_write(struct ctx *x)
 		check(0, "partial write", "pin failed");
 		return;
 	}
-#if OLD_UAPI
-	{
-		uint32_t sh = new_shadow(&x->vm);
-		struct tee_ioctl_vm_reloc rl = { h, 0, TEE_VM_RELOC_SHADOW, sh, 64, 0 };
-		uint64_t regs[8] = { SMC_CALLS_UID };
-		struct tee_ioctl_vm_call a = { .regs = { SMC_CALLS_UID } };
-		uint32_t four = 0;
-		uint64_t back = 0;
-		struct tee_ioctl_vm_xfer xf[2] = {
-			{ (uintptr_t)&four, sh, 68, 4, TEE_VM_XFER_TO_SHADOW },
-			{ (uintptr_t)&back, sh, 64, 8, TEE_VM_XFER_FROM_SHADOW },
-		};
-		struct tee_ioctl_vm_xfers xs = { (uintptr_t)xf, 2, 0 };
-
-		(void)regs;
-		a.relocs = (uintptr_t)&rl;
-		a.num_relocs = 1;
-		xioctl(x->vm.fd, TEE_VM_IOC_CALL, &a);
-		xioctl(x->vm.fd, TEE_VM_IOC_XFER, &xs);
-		check((uint32_t)back == 0, "a 4-byte write over a relocated field, then a read",
-		      "read back %#llx (lower half non-zero: half of a physical address)",
-		      (unsigned long long)back);
-		vm_release(&x->vm, sh);
-	}
-#else
 	{
 		/* Addresses never leave the kernel: a completed call shows the
 		 * handle where OP-TEE got the page list's address */
@@ -1506,7 +1215,6 @@ static void attack_partial_write(struct ctx *x)
 		      "run %d buf_ptr %#llx handle %u byte %u", rc,
 		      (unsigned long long)m.p[0].a, h, buf[0]);
 	}
-#endif
 	vm_release(&x->vm, h);
 	munmap(buf, PG);
 }
@@ -1522,75 +1230,6 @@ static void attack_wrong_kind(struct ctx *x)
 		check(0, "wrong kinds", "pin failed");
 		return;
 	}
-#if OLD_UAPI
-	{
-		/* A shadow whose content the VMM writes, relocated as a
-		 * REGISTER_SHM page list naming a page nobody pinned */
-		struct victim v;
-		uint32_t sh = new_shadow(&x->vm), arg = new_shadow(&x->vm);
-		struct msg m;
-		struct tee_ioctl_vm_xfer xf[2];
-		struct tee_ioctl_vm_reloc rl[2] = {
-			{ arg, 0, TEE_VM_RELOC_A1A2, 0, 0, 0 },
-			{ sh, 0, TEE_VM_RELOC_SHADOW, arg, (uint32_t)offsetof(struct msg, p[0].a), 0 },
-		};
-		struct tee_ioctl_vm_call a = { .regs = { SMC_CALL_WITH_ARG } };
-
-		victim_init(&v);
-		msg_init(&m, CMD_REGISTER_SHM, 1);
-		m.p[0] = (struct prm){ ATTR_TMEM_OUT | ATTR_NONCONTIG, 0, 16, 0x6161 };
-		xf[0] = (struct tee_ioctl_vm_xfer){ (uintptr_t)v.list, sh, 0, 8,
-						    TEE_VM_XFER_TO_SHADOW };
-		xf[1] = (struct tee_ioctl_vm_xfer){ (uintptr_t)&m, arg, 0, MSG_SIZE(1),
-						    TEE_VM_XFER_TO_SHADOW };
-		a.xfers = (uintptr_t)xf;
-		a.num_xfers = 2;
-		a.relocs = (uintptr_t)rl;
-		a.num_relocs = 2;
-		rc = xioctl(x->vm.fd, TEE_VM_IOC_CALL, &a);
-		{
-			struct tee_ioctl_vm_xfer rb = { (uintptr_t)&m, arg, 0, MSG_SIZE(1),
-							TEE_VM_XFER_FROM_SHADOW };
-			struct tee_ioctl_vm_xfers xs = { (uintptr_t)&rb, 1, 0 };
-
-			xioctl(x->vm.fd, TEE_VM_IOC_XFER, &xs);
-		}
-		check(rc != 0 || a.regs[0] != SMC_OK || m.ret != 0,
-		      "a shadow (content the VMM wrote) relocated as a page list",
-		      "ioctl %d a0 %#llx OP-TEE ret %#x (0/0/0: a page nobody pinned registered)",
-		      rc, (unsigned long long)a.regs[0], m.ret);
-		if (!rc && a.regs[0] == SMC_OK && !m.ret) {
-			uint32_t ret;
-
-			unregister_shm(&x->vm, 0x6161, &ret);
-		}
-		/* A pin (its kernel-built page list) relocated as the argument */
-		{
-			struct tee_ioctl_vm_reloc r1 = { h, 0, TEE_VM_RELOC_A1A2, 0, 0, 0 };
-			struct tee_ioctl_vm_call b = { .regs = { SMC_CALL_WITH_ARG } };
-
-			b.relocs = (uintptr_t)&r1;
-			b.num_relocs = 1;
-			rc = xioctl(x->vm.fd, TEE_VM_IOC_CALL, &b);
-			check(rc != 0, "a pin relocated as the call's argument",
-			      "ioctl %d a0 %#llx (0: OP-TEE read the kernel's page list as "
-			      "its argument)", rc, (unsigned long long)b.regs[0]);
-		}
-		/* No argument at all: a1 = a2 = 0 */
-		{
-			struct tee_ioctl_vm_call b = { .regs = { SMC_CALL_WITH_ARG } };
-
-			rc = xioctl(x->vm.fd, TEE_VM_IOC_CALL, &b);
-			check(rc != 0, "CALL_WITH_ARG with no argument",
-			      "ioctl %d a0 %#llx (0: sent with a1 = a2 = 0)", rc,
-			      (unsigned long long)b.regs[0]);
-		}
-		vm_release(&x->vm, sh);
-		vm_release(&x->vm, arg);
-		munmap(v.page, PG);
-		munmap(v.list, PG);
-	}
-#else
 	{
 		/* There are no shadow handles: a TMEM must name a pin */
 		struct prm p = { ATTR_TMEM_INOUT | ATTR_NONCONTIG, 0x7fff0000, 16, 0 };
@@ -1631,7 +1270,6 @@ static void attack_wrong_kind(struct ctx *x)
 		      "a TMEM without NONCONTIG", "ioctl %d (%s)", rc,
 		      rc < 0 ? strerror(-rc) : "reached OP-TEE");
 	}
-#endif
 	vm_release(&x->vm, h);
 	munmap(buf, PG);
 }
@@ -1678,12 +1316,6 @@ static void alloc_with_cookie(struct vm *vm, uint64_t *regs, void *arg)
 
 static void attack_alloc_cookies(struct ctx *x)
 {
-#if OLD_UAPI
-	(void)x;
-	(void)alloc_with_cookie;
-	printf("adversarial-vmm: note: RPC_ALLOC cookies: the first uapi has the VMM's "
-	       "shadow handle as the cookie, no check\n");
-#else
 	static const uint8_t nosuch[16] = { 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7 };
 	struct hooks h = { .alloc = alloc_with_cookie };
 	struct call c;
@@ -1754,7 +1386,6 @@ static void attack_alloc_cookies(struct ctx *x)
 		check(rc == 0 && ra == 0, "both threads complete after honest answers",
 		      "B %d, A %d", rc, ra);
 	}
-#endif
 }
 
 /* Quota: 1-page pins, page lists, kernel pages; RLIMIT_MEMLOCK */
@@ -1768,26 +1399,12 @@ static void attack_quota(void)
 	struct vm v;
 	int rc;
 
-#if OLD_UAPI
-	{
-		struct tee_ioctl_vm_create c = { .max_pinned_pages = quota };
-
-		memset(&v, 0, sizeof(v));
-		v.dev = open("/dev/teevm0", O_RDWR | O_CLOEXEC);
-		v.fd = ioctl(v.dev, TEE_IOC_VM_CREATE, &c);
-		if (v.fd < 0) {
-			check(0, "quota context", "%s", strerror(errno));
-			return;
-		}
-	}
-#else
 	if (set_quota(quota) || vm_open(&v)) {
 		check(0, "quota context", "vm_max_pages or open: %s", strerror(errno));
 		set_quota(16384);
 		return;
 	}
 	set_quota(16384);
-#endif
 	for (n = 0; n < quota; n++)
 		if (pin_buf(&v, buf + n * PG, PG, &h[n]))
 			break;
@@ -1797,30 +1414,6 @@ static void attack_quota(void)
 	      "%u of %u pinned, the next: %d (%s)", n, quota, rc, rc ? strerror(-rc) : "pinned");
 	if (!rc)
 		vm_release(&v, h[quota]);
-#if OLD_UAPI
-	{
-		/* Shadows are outside the quota: how many can a quota-8
-		 * context allocate? */
-		uint32_t sh[1100];
-		unsigned int k, got = 0;
-
-		for (k = 0; k < 1100; k++) {
-			sh[k] = new_shadow(&v);
-			if (!sh[k])
-				break;
-			got++;
-		}
-		check(got <= quota, "quota through shadows (kernel pages)",
-		      "%u shadows of a page allocated on a context with a quota of %u pages", got,
-		      quota);
-		check(got < 1100, "the maximum number of shadows + 1", "%u allocated, then %s", got,
-		      got < 1100 ? "refused" : "still going");
-		for (k = 0; k < got; k++)
-			vm_release(&v, sh[k]);
-		printf("adversarial-vmm: note: page-list pages are not counted by the first "
-		       "uapi's quota (one per 511 pinned pages)\n");
-	}
-#else
 	{
 		/* With the quota full of pins, a call needs a kernel page for
 		 * its argument: refused before OP-TEE */
@@ -1853,7 +1446,6 @@ static void attack_quota(void)
 		check(i.kernel == 0 && i.pinned == 6, "refused calls leave nothing allocated",
 		      "kernel pages %u, pinned %u", i.kernel, i.pinned);
 	}
-#endif
 	vm_close(&v);
 	munmap(buf, (quota + 2) * PG);
 
@@ -2067,8 +1659,7 @@ int main(void)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	debug = !!getenv("ADV_DEBUG");
-	printf("adversarial-vmm: %s uapi\n", OLD_UAPI ? "first (shadows, relocations)" :
-	       "kernel-built messages");
+	printf("adversarial-vmm: VM contexts of %s\n", "/dev/teevm0");
 	rc = vm_open(&x.vm);
 	if (rc) {
 		errno = -rc;
