@@ -210,5 +210,49 @@ TEST(Concurrency, SameCookieRegisteredTwiceAtOnce)
 	g.vm().close();
 }
 
+// A vCPU unregisters a cookie whose registration another vCPU still has
+// in OP-TEE: refused (busy), so that the registration cannot complete into
+// a buffer OP-TEE would no longer have; once it completes, unregistering
+// works and nothing stays pinned.
+TEST(Concurrency, UnregisterWhileRegisterInFlight)
+{
+	model::ModelBackend inner;
+	GateBackend be(inner);
+	Guest g(be);
+	std::vector<uint64_t> owned;
+	const uint64_t buf = g.buffer(std::vector<std::byte>(100), 0, owned);
+	auto reg = Guest::msg(kCmdRegisterShm, {{kAttrTmemOutput | kAttrNoncontig, buf, 100, 0x55}});
+	{
+		std::lock_guard l(be.m);
+		be.gate_fid = kCallWithArg;
+		be.hold = true;
+	}
+	uint64_t r1 = 0;
+	std::thread vcpu0([&] { r1 = g.call(reg); });
+	{
+		std::unique_lock l(be.m);
+		be.cv.wait(l, [&] { return be.parked; });
+		be.gate_fid = 0;
+	}
+	auto unreg = Guest::msg(kCmdUnregisterShm, {{kAttrRmemInput, 0, 0, 0x55}});
+	EXPECT_EQ(g.call(unreg), kReturnOk);
+	EXPECT_EQ(Guest::header(unreg).ret, kTeecErrorBusy);
+	{
+		std::lock_guard l(be.m);
+		be.hold = false;
+	}
+	be.cv.notify_all();
+	vcpu0.join();
+	EXPECT_EQ(r1, kReturnOk);
+	EXPECT_EQ(Guest::header(reg).ret, kTeecSuccess);
+	auto unreg2 = Guest::msg(kCmdUnregisterShm, {{kAttrRmemInput, 0, 0, 0x55}});
+	EXPECT_EQ(g.call(unreg2), kReturnOk);
+	EXPECT_EQ(Guest::header(unreg2).ret, kTeecSuccess);
+	EXPECT_EQ(g.vm().stats().shm_buffers, 0u);
+	EXPECT_EQ(g.vm().stats().pinned_pages, 0u);
+	EXPECT_EQ(inner.optee().registered_shm(g.vm().client_id()), 0u);
+	g.vm().close();
+}
+
 } // namespace
 } // namespace teemed::test

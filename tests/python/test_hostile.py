@@ -253,6 +253,42 @@ def test_rpc_alloc_duplicate_cookie(guest):
     assert guest.vm.stats()["rpc_buffers"] == 0
 
 
+def test_rpc_alloc_cookie_zero(guest):
+    """RPC ALLOC answered with a good buffer under cookie 0, which OP-TEE
+    never frees: no buffer is given (nothing to leak), OP-TEE fails the call
+    as for no memory, and later allocations still work."""
+    def hook(out):
+        if out[0] == o.RPC_ALLOC:
+            p = guest.page()
+            return [o.RETURN_FROM_RPC, hi(p), lo(p), out[3], 0, 0]
+        return None
+
+    guest.rpc_hook = hook
+    a0, res = guest.open_session()
+    assert (a0, res.ret) == (o.RETURN_OK, o.TEEC_ERROR_OUT_OF_MEMORY)
+    assert guest.vm.stats()["rpc_buffers"] == 0
+    guest.rpc_hook = None
+    a0, res = guest.open_session()
+    assert (a0, res.ret) == (o.RETURN_OK, o.TEEC_SUCCESS)
+    guest.close_session(res.session)
+
+
+def test_regd_arg_without_rpc_arg():
+    """CALL_WITH_REGD_ARG when OP-TEE lacks RPC_ARG: there is no such call
+    (the guest was not offered it), so UNKNOWN_FUNCTION, as OP-TEE would
+    answer, not a CALL_WITH_RPC_ARG on the guest's behalf."""
+    from guest import Guest
+    be = teemed.ModelBackend(rpc_arg=False)
+    g = Guest(be)
+    a0, res, c = g.register_shm(bytes(2 * o.PAGE))
+    assert (a0, res.ret) == (o.RETURN_OK, o.TEEC_SUCCESS)
+    assert g.smc(o.CALL_WITH_REGD_ARG, hi(c), lo(c), 0)[0] == o.RETURN_UNKNOWN_FUNCTION
+    assert g.smc(o.CALL_WITH_RPC_ARG, 0, g.page())[0] == o.RETURN_UNKNOWN_FUNCTION
+    assert g.unregister_shm(c)[1].ret == o.TEEC_SUCCESS
+    g.vm.close()
+    assert be.stats()["objects"] == 0
+
+
 @pytest.mark.parametrize("bad", ["misaligned", "outside", "zero"])
 def test_rpc_alloc_bad_buffer(guest, bad):
     freed = []

@@ -222,8 +222,21 @@ SmcRegs VmState::start_call(const SmcRegs &in)
 		c.arg_loc.write(kOffRet, std::as_bytes(std::span(rv)));
 		return refuse(std_call_result(in, kReturnOk));
 	}
-	if (c.hdr.cmd == kCmdUnregisterShm && !c.params.empty())
+	if (c.hdr.cmd == kCmdUnregisterShm && !c.params.empty()) {
 		c.unreg_cookie = c.params[0].c;
+		// Its REGISTER_SHM is still in OP-TEE (another vCPU): had the
+		// UNREGISTER_SHM gone through first, the registration would
+		// complete into a buffer OP-TEE no longer has. Busy, as
+		// OP-TEE answers for a buffer in use.
+		std::lock_guard g(lock_);
+		if (pending_reg_.count(c.unreg_cookie)) {
+			const uint32_t rv[2] = {kTeecErrorBusy, kTeecOriginComms};
+			c.arg_loc.write(kOffRet, std::as_bytes(std::span(rv)));
+			st_.rejected++;
+			erase_call(it);
+			return std_call_result(in, kReturnOk);
+		}
+	}
 
 	MsgArgHeader hdr = c.hdr;
 	hdr.ret = 0;

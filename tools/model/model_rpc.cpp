@@ -17,26 +17,26 @@ Task<uint32_t> OpteeModel::rpc_cmd(uint32_t tid, uint32_t cmd, std::vector<MsgPa
 {
 	if (params.size() > kRpcMaxNumParams)
 		co_return kTeecErrorBadParameters;
-	if (!threads_[tid].rpc_arg) {
+	if (!thread(tid).rpc_arg) {
 		const size_t sz = arg_size(kRpcMaxNumParams);
 		SmcRegs req{};
 		req[0] = rpc_val(kRpcFuncAlloc);
 		req[1] = sz;
-		SmcRegs nw = co_await Rpc{&threads_[tid].ch, req};
+		SmcRegs nw = co_await Rpc{&thread(tid).ch, req};
 		const uint64_t pa = reg_pair_to_64(nw[1], nw[2]);
 		const uint64_t cookie = reg_pair_to_64(nw[4], nw[5]);
 		// rpc_shm_mobj_alloc: dynamic, so page aligned and one page.
 		std::byte *p = (pa & kPageMask) ? nullptr : phys_.map(pa, sz);
 		if (!p) {
 			// Unusable: give the cookie back (thread_rpc_free_arg).
-			threads_[tid].rpc_cookie = cookie;
+			thread(tid).rpc_cookie = cookie;
 			co_await free_rpc_arg(tid);
 			co_return kTeecErrorOutOfMemory;
 		}
-		threads_[tid].rpc_arg = p;
-		threads_[tid].rpc_cookie = cookie;
+		thread(tid).rpc_arg = p;
+		thread(tid).rpc_cookie = cookie;
 	}
-	std::byte *arg = threads_[tid].rpc_arg;
+	std::byte *arg = thread(tid).rpc_arg;
 	MsgArgHeader h{};
 	h.cmd = cmd;
 	h.num_params = uint32_t(params.size());
@@ -47,13 +47,13 @@ Task<uint32_t> OpteeModel::rpc_cmd(uint32_t tid, uint32_t cmd, std::vector<MsgPa
 
 	SmcRegs req{};
 	req[0] = rpc_val(kRpcFuncCmd);
-	req[1] = reg_hi(threads_[tid].rpc_cookie);
-	req[2] = reg_lo(threads_[tid].rpc_cookie);
-	co_await Rpc{&threads_[tid].ch, req};
+	req[1] = reg_hi(thread(tid).rpc_cookie);
+	req[2] = reg_lo(thread(tid).rpc_cookie);
+	co_await Rpc{&thread(tid).ch, req};
 
 	// The argument may have moved under us only if the thread's argument
 	// was freed meanwhile, which nothing does while the thread runs.
-	arg = threads_[tid].rpc_arg;
+	arg = thread(tid).rpc_arg;
 	copy_bytes(&h, arg, sizeof(h));
 	for (size_t i = 0; i < params.size(); i++) {
 		MsgParam out;
@@ -78,12 +78,12 @@ Task<std::optional<std::pair<uint64_t, Mobj>>> OpteeModel::shm_alloc(uint32_t ti
 	p[0].attr = kAttrValueInput;
 	const uint32_t r = co_await rpc_cmd(tid, kRpcCmdShmAlloc, p);
 	// Without an RPC argument (its ALLOC failed) there is no answer.
-	if (r != kTeecSuccess || !threads_[tid].rpc_arg)
+	if (r != kTeecSuccess || !thread(tid).rpc_arg)
 		co_return std::nullopt;
 	// rpc_cmd only copies outputs of output params; read the answer
 	// straight from the argument, as get_rpc_alloc_res does.
 	MsgParam a;
-	copy_bytes(&a, threads_[tid].rpc_arg + param_off(0), sizeof(a));
+	copy_bytes(&a, thread(tid).rpc_arg + param_off(0), sizeof(a));
 	std::optional<Mobj> m;
 	if (attr_type(a.attr) == kAttrTmemOutput && (a.attr & kAttrNoncontig) && a.b >= size)
 		m = mobj_from_noncontig(a.a, a.b);
@@ -102,15 +102,15 @@ Task<uint32_t> OpteeModel::shm_free(uint32_t tid, uint32_t type, uint64_t cookie
 
 Task<uint32_t> OpteeModel::free_rpc_arg(uint32_t tid)
 {
-	const uint64_t cookie = threads_[tid].rpc_cookie;
-	threads_[tid].rpc_arg = nullptr;
-	threads_[tid].rpc_cookie = 0;
+	const uint64_t cookie = thread(tid).rpc_cookie;
+	thread(tid).rpc_arg = nullptr;
+	thread(tid).rpc_cookie = 0;
 	if (cookie) {
 		SmcRegs f{};
 		f[0] = rpc_val(kRpcFuncFree);
 		f[1] = reg_hi(cookie);
 		f[2] = reg_lo(cookie);
-		co_await Rpc{&threads_[tid].ch, f};
+		co_await Rpc{&thread(tid).ch, f};
 	}
 	co_return 0;
 }

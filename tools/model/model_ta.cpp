@@ -76,7 +76,7 @@ Task<uint32_t> OpteeModel::load_ta(uint32_t tid, uint64_t uuid_hi, uint64_t uuid
 
 Task<uint32_t> OpteeModel::open_session(uint32_t tid, std::byte *arg, uint32_t n)
 {
-	const uint32_t client = threads_[tid].client;
+	const uint32_t client = cur_client_;
 	// get_open_session_meta: two META value params, uuid then login.
 	if (n < 2 || get_param(arg, 0).attr != (kAttrValueInput | kAttrMeta) ||
 	    get_param(arg, 1).attr != (kAttrValueInput | kAttrMeta)) {
@@ -111,7 +111,7 @@ Task<uint32_t> OpteeModel::open_session(uint32_t tid, std::byte *arg, uint32_t n
 
 Task<uint32_t> OpteeModel::invoke(uint32_t tid, std::byte *arg, uint32_t n)
 {
-	const uint32_t client = threads_[tid].client;
+	const uint32_t client = cur_client_;
 	MsgArgHeader h;
 	copy_bytes(&h, arg, sizeof(h));
 	Partition *part = partition(client);
@@ -213,7 +213,7 @@ Task<uint32_t> OpteeModel::invoke(uint32_t tid, std::byte *arg, uint32_t n)
 	case kTaForeignIntr: {
 		SmcRegs req{};
 		req[0] = rpc_val(kRpcFuncForeignIntr);
-		co_await Rpc{&threads_[tid].ch, req};
+		co_await Rpc{&thread(tid).ch, req};
 		break;
 	}
 	case kTaRpcShm: {

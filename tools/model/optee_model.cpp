@@ -53,7 +53,7 @@ bool Mobj::write(uint64_t off, std::span<const std::byte> in) const
 	return true;
 }
 
-OpteeModel::OpteeModel(const ModelConfig &cfg) : cfg_(cfg), threads_(cfg.threads) {}
+OpteeModel::OpteeModel(const ModelConfig &cfg) : cfg_(cfg) {}
 
 OpteeModel::~OpteeModel() = default;
 
@@ -100,6 +100,7 @@ SmcRegs OpteeModel::smc(const SmcRegs &in)
 	}
 	if (!partition(a7))
 		return ret(in, kReturnENotAvail);
+	cur_client_ = a7; // virt_set_guest(a7)
 	return std_call(in);
 }
 
@@ -139,19 +140,18 @@ SmcRegs OpteeModel::fast(const SmcRegs &in)
 		Partition *p = partition(a7);
 		if (!p)
 			return ret(in, kReturnENotAvail);
-		for (const auto &t : threads_)
-			if (t.state != Thread::Free && t.client == a7)
+		for (const auto &t : p->threads)
+			if (t.state != Thread::Free)
 				return ret(in, kReturnEBusy);
 		if (uint32_t(in[0]) == kEnableShmCache) {
 			p->prealloc_rpc_cache = true;
 			return ret(in, kReturnOk);
 		}
-		for (auto &t : threads_) {
-			if (t.client == a7 && t.rpc_cookie) {
+		for (auto &t : p->threads) {
+			if (t.rpc_cookie) {
 				const uint64_t c = t.rpc_cookie;
 				t.rpc_cookie = 0;
 				t.rpc_arg = nullptr;
-				t.client = 0;
 				out[0] = kReturnOk;
 				out[1] = reg_hi(c);
 				out[2] = reg_lo(c);
@@ -171,19 +171,17 @@ SmcRegs OpteeModel::fast(const SmcRegs &in)
 			return ret(in, kReturnENotAvail);
 		// Like OP-TEE, a second VM_CREATED of a live id is not
 		// checked; the partition simply stays.
-		parts_.try_emplace(id);
+		parts_.try_emplace(id).first->second.threads.resize(cfg_.threads);
 		return ret(in, kReturnOk);
 	}
 	case kVmDestroyed: {
 		const uint32_t id = uint32_t(in[1]);
 		if (a7 != 0)
 			return ret(in, kReturnENotAvail);
+		// virt_guest_destroyed: no thread of it runs (they are
+		// suspended or free), so the partition goes at once, its
+		// threads, shared memory and sessions with it.
 		parts_.erase(id);
-		// Threads left suspended for it can never resume: their
-		// partition is gone (they stay counted as suspended).
-		for (auto &t : threads_)
-			if (t.client == id)
-				t.client = ~0u;
 		return ret(in, kReturnOk);
 	}
 	case kEnableAsyncNotif:
@@ -202,27 +200,23 @@ SmcRegs OpteeModel::fast(const SmcRegs &in)
 
 SmcRegs OpteeModel::std_call(const SmcRegs &in)
 {
-	const uint32_t a0 = uint32_t(in[0]), a7 = uint32_t(in[7]);
+	const uint32_t a0 = uint32_t(in[0]);
+	const size_t nthreads = partition(cur_client_)->threads.size();
 	if (a0 == kReturnFromRpc) {
+		// Thread ids are the partition's own: another client's number
+		// names a thread of this one, or none.
 		const uint64_t tid = in[3];
-		if (tid >= threads_.size() || threads_[tid].state != Thread::Suspended ||
-		    threads_[tid].client != a7)
+		if (tid >= nthreads || thread(tid).state != Thread::Suspended)
 			return ret(in, kReturnEResume);
-		threads_[tid].ch.in = in;
+		thread(tid).ch.in = in;
 		return run(uint32_t(tid));
 	}
 	uint32_t tid = 0;
-	while (tid < threads_.size() && threads_[tid].state != Thread::Free)
+	while (tid < nthreads && thread(tid).state != Thread::Free)
 		tid++;
-	if (tid == threads_.size())
+	if (tid == nthreads)
 		return ret(in, kReturnEThreadLimit);
-	Thread &t = threads_[tid];
-	if (t.client != a7) {
-		// A cached RPC argument belongs to the client that gave it.
-		t.rpc_arg = nullptr;
-		t.rpc_cookie = 0;
-	}
-	t.client = a7;
+	Thread &t = thread(tid);
 	t.state = Thread::Suspended; // taken; run() settles the state
 	t.task.emplace(std_entry(tid, a0, reg_pair_to_64(in[1], in[2])));
 	t.ch.leaf = t.task->handle();
@@ -231,7 +225,7 @@ SmcRegs OpteeModel::std_call(const SmcRegs &in)
 
 SmcRegs OpteeModel::run(uint32_t tid)
 {
-	Thread &t = threads_[tid];
+	Thread &t = thread(tid);
 	auto leaf = t.ch.leaf;
 	leaf.resume();
 	if (t.task->done()) {
@@ -261,7 +255,7 @@ Task<uint32_t> OpteeModel::std_entry(uint32_t tid, uint64_t a0, uint64_t parg)
 	copy_bytes(&n, arg + offsetof(MsgArgHeader, num_params), sizeof(n));
 	if (n > kMaxNumParams)
 		co_return kReturnEBadAddr;
-	Thread &t = threads_[tid];
+	Thread &t = thread(tid);
 	if (a0 == kCallWithRpcArg) {
 		if (arg_size(n) + arg_size(kRpcMaxNumParams) > kPageSize)
 			co_return kReturnEBadAddr;
@@ -271,10 +265,10 @@ Task<uint32_t> OpteeModel::std_entry(uint32_t tid, uint64_t a0, uint64_t parg)
 	}
 	const uint32_t res = co_await entry(tid, arg, n);
 	uint32_t rv = res ? kReturnEBadCmd : kReturnOk;
-	if (threads_[tid].rpc_from_call) {
-		threads_[tid].rpc_arg = nullptr;
-		threads_[tid].rpc_from_call = false;
-	} else if (Partition *p = partition(threads_[tid].client); !p || !p->prealloc_rpc_cache) {
+	if (thread(tid).rpc_from_call) {
+		thread(tid).rpc_arg = nullptr;
+		thread(tid).rpc_from_call = false;
+	} else if (Partition *p = partition(cur_client_); !p || !p->prealloc_rpc_cache) {
 		co_await free_rpc_arg(tid);
 	}
 	co_return rv;
@@ -284,7 +278,7 @@ Task<uint32_t> OpteeModel::entry(uint32_t tid, std::byte *arg, uint32_t n)
 {
 	MsgArgHeader h;
 	copy_bytes(&h, arg, sizeof(h));
-	Partition *p = partition(threads_[tid].client);
+	Partition *p = partition(cur_client_);
 	auto set_ret = [&](uint32_t r, uint32_t origin) {
 		copy_bytes(arg + kOffRet, &r, sizeof(r));
 		copy_bytes(arg + kOffRetOrigin, &origin, sizeof(origin));
@@ -367,8 +361,9 @@ size_t OpteeModel::suspended_threads() const
 {
 	std::lock_guard g(lock_);
 	size_t n = 0;
-	for (const auto &t : threads_)
-		n += t.state == Thread::Suspended;
+	for (const auto &[id, p] : parts_)
+		for (const auto &t : p.threads)
+			n += t.state == Thread::Suspended;
 	return n;
 }
 

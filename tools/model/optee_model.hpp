@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // An in-process model of OP-TEE 4.5 built with CFG_NS_VIRTUALIZATION, for
 // the tests: per-client partitions created and destroyed by the hypervisor
-// (a7 = 0), refusal of unknown clients, a shared thread pool, dynamic SHM
+// (a7 = 0), refusal of unknown clients, the threads of each partition its
+// own (destroyed with it, as VM_DESTROYED does), dynamic SHM
 // only (NONCONTIG page lists walked through the physical address space),
 // RPC argument allocation or RPC_ARG, the RPC sequences for loading a TA and
 // allocating/freeing SHM, and a small TA whose commands move real bytes
@@ -76,21 +77,21 @@ private:
 		Mobj mobj;
 		unsigned users = 0;
 	};
-	struct Partition {
-		std::map<uint64_t, RegShm> shm;
-		std::map<uint32_t, uint64_t> sessions; // id -> TA uuid lo
-		std::set<uint64_t> loaded;
-		uint32_t next_session = 1;
-		bool prealloc_rpc_cache = false;
-	};
 	struct Thread {
 		enum State { Free, Suspended } state = Free;
-		uint32_t client = 0;
 		std::optional<Task<uint32_t>> task;
 		Channel ch;
 		std::byte *rpc_arg = nullptr; // where RPC CMD arguments go
 		uint64_t rpc_cookie = 0;      // its cookie (0: part of the call's page)
 		bool rpc_from_call = false;
+	};
+	struct Partition {
+		std::vector<Thread> threads; // CFG_NUM_THREADS of its own
+		std::map<uint64_t, RegShm> shm;
+		std::map<uint32_t, uint64_t> sessions; // id -> TA uuid lo
+		std::set<uint64_t> loaded;
+		uint32_t next_session = 1;
+		bool prealloc_rpc_cache = false;
 	};
 
 	SmcRegs fast(const SmcRegs &in);
@@ -112,12 +113,13 @@ private:
 
 	std::optional<Mobj> mobj_from_noncontig(uint64_t buf_ptr, uint64_t size) const;
 	Partition *partition(uint32_t client);
+	Thread &thread(uint32_t tid) { return parts_.at(cur_client_).threads[tid]; }
 
 	const ModelConfig cfg_;
 	PhysSpace phys_;
 	mutable std::recursive_mutex lock_;
 	std::map<uint32_t, Partition> parts_;
-	std::vector<Thread> threads_;
+	uint32_t cur_client_ = 0; // the partition whose thread runs
 	uint64_t ta_loads_ = 0;
 };
 
