@@ -1,13 +1,18 @@
-# teemed — top-level make interface. Targets here are relied on by other
-# tooling: keep their names and meaning.
+# teemed — the make interface. Others rely on these targets: keep their
+# names and meaning.
 #
-#   make deps        install everything (Debian packages, apt sources)
-#   make run         the main job (see README.md)
-#   make check       the test suite: C++ + pytest under ASan+UBSan, TSan
-#   make kernel-check / make e2e-smoke / make e2e-full / make fuzz / make bench
+#   make deps          install everything, as root (scripts/deps.sh: the apt
+#                      sources, then every area's `packages` file)
+#   make run           the emulated board end to end (README.md)
+#   make check         the test suite: C++ + pytest under ASan+UBSan and
+#                      TSan, the eBPF tools' tests
+#   make kernel-check  the kernel series (kernel/kernel.mk)
+#   make e2e-smoke / e2e-full / e2e-drills   the board, end to end
+#   make fuzz / bench
 #
-# Build trees live in build/ (git-ignored); big third-party builds are cached
-# outside the repository, under $(TEEMED_CACHE).
+# Every userspace C/C++ target is one CMake build (CMakeLists.txt), in a
+# configuration per directory of build/ (git-ignored); big third-party
+# builds are cached outside the repository, under $(TEEMED_CACHE).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
@@ -20,43 +25,51 @@ BUILD := build
 JOBS ?= 2
 CMAKE_FLAGS ?=
 
-ASAN_RT := $(shell gcc -print-file-name=libasan.so)
-STDCXX_RT := $(shell gcc -print-file-name=libstdc++.so)
-
-.PHONY: all deps build arm64 fuzz bench run demo e2e-smoke e2e-full e2e-drills check check-asan check-tsan check-py check-cpp clean \
-	kernel-check e2e-smoke e2e-full fuzz bench
+.PHONY: all deps build arm64 bpf bpf-arm64 run demo check check-asan check-tsan \
+	check-bpf bpf-overhead e2e-smoke e2e-full e2e-drills fuzz bench clean
 
 all: build
 
 deps:
-	bash scripts/deps-host.sh
-	$(MAKE) board-deps kernel-deps bpf-deps
+	bash scripts/deps.sh
 
-$(BUILD)/release/Makefile:
-	cmake -S tools -B $(BUILD)/release -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
+# ---- the CMake configurations ---------------------------------------------
 
-$(BUILD)/asan/Makefile:
-	cmake -S tools -B $(BUILD)/asan -DCMAKE_BUILD_TYPE=Debug -DTEEMED_SANITIZE=ON $(CMAKE_FLAGS)
+# $(BUILD)/NAME/Makefile: the one build, configured with these options.
+define configuration
+$(BUILD)/$(1)/Makefile:
+	cmake -S . -B $(BUILD)/$(1) $(2) $(CMAKE_FLAGS)
+endef
+$(eval $(call configuration,release,-DCMAKE_BUILD_TYPE=RelWithDebInfo -DTEEMED_BPF=ON))
+$(eval $(call configuration,asan,-DCMAKE_BUILD_TYPE=Debug -DTEEMED_SANITIZE=ON -DTEEMED_BPF=ON))
+$(eval $(call configuration,tsan,-DCMAKE_BUILD_TYPE=RelWithDebInfo -DTEEMED_TSAN=ON \
+	-DTEEMED_PYTHON=OFF))
+$(eval $(call configuration,fuzz,-DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+	-DCMAKE_BUILD_TYPE=RelWithDebInfo -DTEEMED_FUZZ=ON -DTEEMED_PYTHON=OFF -DTEEMED_TESTS=OFF))
+$(eval $(call configuration,bench,-DCMAKE_BUILD_TYPE=Release -DTEEMED_BENCH=ON \
+	-DTEEMED_PYTHON=OFF -DTEEMED_TESTS=OFF))
+# The board's binaries, static (tools/cmake/aarch64.cmake).
+$(eval $(call configuration,arm64,-DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	-DCMAKE_TOOLCHAIN_FILE=$(abspath tools/cmake/aarch64.cmake) \
+	-DTEEMED_VMM=ON -DTEEMED_BPF=ON -DTEEMED_PYTHON=OFF -DTEEMED_TESTS=OFF))
 
-$(BUILD)/tsan/Makefile:
-	cmake -S tools -B $(BUILD)/tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTEEMED_TSAN=ON \
-		-DTEEMED_PYTHON=OFF $(CMAKE_FLAGS)
-
-$(BUILD)/fuzz/Makefile:
-	CC=clang CXX=clang++ cmake -S tools -B $(BUILD)/fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-		-DTEEMED_FUZZ=ON -DTEEMED_PYTHON=OFF -DTEEMED_TESTS=OFF $(CMAKE_FLAGS)
-
-$(BUILD)/arm64/Makefile:
-	cmake -S tools -B $(BUILD)/arm64 -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-		-DCMAKE_TOOLCHAIN_FILE=$(abspath tools/cmake/aarch64.cmake) \
-		-DTEEMED_VMM=ON -DTEEMED_PYTHON=OFF -DTEEMED_TESTS=OFF $(CMAKE_FLAGS)
-
-# arm64 binaries for the board: the reference VMM (static).
-arm64: $(BUILD)/arm64/Makefile
-	nice $(MAKE) -C $(BUILD)/arm64 -j$(JOBS) teemed-vmm
+# $(call cmake-build,NAME,TARGETS): build those targets of a configuration.
+cmake-build = nice cmake --build $(BUILD)/$(1) -j $(JOBS) $(if $(2),--target $(2))
 
 build: $(BUILD)/release/Makefile
-	nice $(MAKE) -C $(BUILD)/release -j$(JOBS)
+	$(call cmake-build,release)
+
+# The reference VMM for the board.
+arm64: $(BUILD)/arm64/Makefile
+	$(call cmake-build,arm64,teemed-vmm)
+
+# The eBPF tools (bpf/): here, and for the board (static).
+bpf: $(BUILD)/release/Makefile
+	$(call cmake-build,release,teemedlat teemedpins teemed_fake_vmm teemed_drive)
+bpf-arm64: $(BUILD)/arm64/Makefile
+	$(call cmake-build,arm64,teemedlat teemedpins teemed_fake_vmm)
+
+# ---- running ----------------------------------------------------------------
 
 # The main job: the emulated arm64 board (TF-A + NS-virtualized OP-TEE +
 # patched host) runs xtest on the host, then boots a KVM guest with the
@@ -70,43 +83,47 @@ run:
 demo: build
 	$(BUILD)/release/teemed_demo
 
-check: check-tsan check-bpf check-asan
-
-check-asan: $(BUILD)/asan/Makefile
-	nice $(MAKE) -C $(BUILD)/asan -j$(JOBS)
-	cd $(BUILD)/asan && ASAN_OPTIONS=detect_leaks=1 ./teemed_tests --gtest_brief=1
-	LD_PRELOAD="$(ASAN_RT) $(STDCXX_RT)" ASAN_OPTIONS=detect_leaks=0 \
-		TEEMED_PYMOD_DIR=$(abspath $(BUILD)/asan) \
-		$(PYTHON) -m pytest -p no:cacheprovider tests/python
-
-check-tsan: $(BUILD)/tsan/Makefile
-	nice $(MAKE) -C $(BUILD)/tsan -j$(JOBS) teemed_tests
-	cd $(BUILD)/tsan && TSAN_OPTIONS=halt_on_error=1 ./teemed_tests --gtest_filter='Concurrency.*'
-
-clean:
-	rm -rf $(BUILD)
-
-include board/board.mk
-include kernel/kernel.mk
-include bpf/bpf.mk
-
-# Targets whose work is still in progress say so and fail, rather than
-# pretending to pass.
-# The emulated board end to end: host xtest, then a KVM guest's xtest
-# through the reference VMM, libteemed and the patched host driver.
 e2e-smoke:
 	bash scripts/e2e.sh smoke
 e2e-full:
 	bash scripts/e2e.sh full
 e2e-drills:
 	bash scripts/e2e.sh drills
+
+# ---- tests --------------------------------------------------------------------
+
+check: check-tsan check-bpf check-asan
+
+# Python loading the ASan build's module: the sanitizer runtime first.
+ASAN_PYTHON = LD_PRELOAD="$(shell gcc -print-file-name=libasan.so) \
+	$(shell gcc -print-file-name=libstdc++.so)" ASAN_OPTIONS=detect_leaks=0 \
+	TEEMED_PYMOD_DIR=$(abspath $(BUILD)/asan) $(PYTHON) -m pytest -p no:cacheprovider
+
+check-asan: $(BUILD)/asan/Makefile
+	$(call cmake-build,asan,teemed_tests teemed_py)
+	cd $(BUILD)/asan && ASAN_OPTIONS=detect_leaks=1 ./teemed_tests --gtest_brief=1
+	$(ASAN_PYTHON) tests/python
+
+check-tsan: $(BUILD)/tsan/Makefile
+	$(call cmake-build,tsan,teemed_tests)
+	cd $(BUILD)/tsan && TSAN_OPTIONS=halt_on_error=1 ./teemed_tests --gtest_filter='Concurrency.*'
+
+# The eBPF tools against the library (root, BPF, tracefs: tests/bpf).
+check-bpf: $(BUILD)/asan/Makefile
+	$(call cmake-build,asan,teemed_py teemedlat teemedpins teemed_fake_vmm teemed_drive)
+	TEEMED_BPF_DIR=$(abspath $(BUILD)/asan) $(ASAN_PYTHON) -v tests/bpf
+
+# Library calls/s with and without the tools attached (a number for notes).
+bpf-overhead: bpf
+	$(PYTHON) tests/bpf/overhead.py --tools $(abspath $(BUILD)/release) --seconds 3
+
 # Fuzz each harness for FUZZ_SECONDS, starting from the committed seeds;
 # the growing corpus is kept outside the repository.
 FUZZ_SECONDS ?= 60
 FUZZ_CORPUS ?= $(TEEMED_CACHE)/fuzz/corpus
 FUZZ_HARNESSES := fuzz_smc fuzz_rpc
 fuzz: $(BUILD)/fuzz/Makefile
-	nice cmake --build $(BUILD)/fuzz -j $(JOBS) --target $(FUZZ_HARNESSES)
+	$(call cmake-build,fuzz,$(FUZZ_HARNESSES))
 	for h in $(FUZZ_HARNESSES); do \
 		mkdir -p $(FUZZ_CORPUS)/$$h tests/fuzz/seeds/$$h && \
 		echo "== $$h" && \
@@ -117,10 +134,12 @@ fuzz: $(BUILD)/fuzz/Makefile
 
 # Benchmarks (Google Benchmark + callgrind), regenerating
 # Documentation/benchmarks.md. Numbers for notes, never assertions.
-$(BUILD)/bench/Makefile:
-	cmake -S tools -B $(BUILD)/bench -DCMAKE_BUILD_TYPE=Release -DTEEMED_BENCH=ON \
-		-DTEEMED_PYTHON=OFF -DTEEMED_TESTS=OFF $(CMAKE_FLAGS)
-
 bench: $(BUILD)/bench/Makefile
-	nice $(MAKE) -C $(BUILD)/bench -j$(JOBS) teemed_bench teemed_cost
+	$(call cmake-build,bench,teemed_bench teemed_cost)
 	$(PYTHON) scripts/bench-table.py $(BUILD)/bench Documentation/benchmarks.md
+
+clean:
+	rm -rf $(BUILD)
+
+include board/board.mk
+include kernel/kernel.mk

@@ -3,7 +3,7 @@
 # the BOARD_ prefix (see board/run.sh and board/initramfs.sh); make passes
 # them to the scripts through the environment.
 #
-#   make board-deps        install host packages (as root; idempotent)
+#   make board-deps        board/packages only (make deps installs all)
 #   make board-build       fetch packages, build TF-A, flash, initramfs
 #   make board-boot-host   boot the host and run xtest $(BOARD_XTEST)
 #   make board-versions    print the pinned Debian versions
@@ -27,7 +27,7 @@ $(foreach v,$(BOARD_OPTIONAL_VARS),$(if $(filter-out undefined,$(origin $(v))),$
 .PHONY: board-deps board-build board-boot-host board-versions
 
 board-deps:
-	bash $(BOARD_SRC_DIR)/deps.sh
+	bash scripts/deps.sh board
 
 board-build:
 	bash $(BOARD_SRC_DIR)/build.sh >/dev/null

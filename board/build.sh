@@ -11,7 +11,7 @@ t0=$(board_now)
 "$here/fetch.sh" >&2
 t=$(board_now); tfa=$("$here/tfa.sh"); board_log "tf-a: $tfa ($(board_elapsed "$t") s)"
 flash=$("$here/flash.sh" "$tfa")
-kernel=$("$here/kernel.sh")
+kernel=$("$here/image.sh")
 t=$(board_now); initrd=$("$here/initramfs.sh"); board_log "initramfs: $initrd ($(board_elapsed "$t") s)"
 board_log "build done in $(board_elapsed "$t0") s"
 printf 'BOARD_FLASH=%q\nBOARD_KERNEL=%q\nBOARD_INITRD=%q\n' "$flash" "$kernel" "$initrd"

@@ -48,6 +48,10 @@ xtest $BOARD_XTEST}"
 board_versions_print
 board_versions_check
 export BOARD_VERSIONS_PRINTED=1
+qemu_major=$(qemu-system-aarch64 --version 2>/dev/null |
+	sed -n 's/^QEMU emulator version \([0-9]*\)\..*/\1/p')
+[ "${qemu_major:-0}" -ge "$BOARD_QEMU_MIN_MAJOR" ] ||
+	board_die "QEMU ${qemu_major:-missing}, the board needs $BOARD_QEMU_MIN_MAJOR or later: make deps"
 eval "$("$here/build.sh")"
 
 mkdir -p "$BOARD_OUT"

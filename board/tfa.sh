@@ -26,7 +26,7 @@ srcroot=$BOARD_CACHE/src/arm-trusted-firmware_$BOARD_TFA_VERSION
 src=$srcroot/arm-trusted-firmware-${BOARD_TFA_VERSION%-*}
 if [ ! -e "$srcroot/.unpacked" ]; then
 	apt-cache showsrc arm-trusted-firmware 2>/dev/null | grep -qxF "Version: $BOARD_TFA_VERSION" ||
-		board_die "source arm-trusted-firmware=$BOARD_TFA_VERSION is not on the mirror (deb-src from board/deps.sh missing, or the pin in board/versions.sh vanished; available: $(apt-cache showsrc arm-trusted-firmware 2>/dev/null | sed -n 's/^Version: //p' | tr '\n' ' '))"
+		board_die "source arm-trusted-firmware=$BOARD_TFA_VERSION is not on the mirror (deb-src from scripts/apt-setup.sh missing: make deps, or the pin in board/versions.sh vanished; available: $(apt-cache showsrc arm-trusted-firmware 2>/dev/null | sed -n 's/^Version: //p' | tr '\n' ' '))"
 	rm -rf "$srcroot"
 	mkdir -p "$srcroot"
 	chown _apt "$srcroot" 2>/dev/null || true

@@ -58,9 +58,9 @@ BOARD_PKG_LINUX_HEADERS="linux-headers-$BOARD_KERNEL_RELEASE"
 # busybox-static (bookworm): the initramfs shell and tools.
 : "${BOARD_BUSYBOX_VERSION:=1:1.35.0-4+deb12u1+b1}"
 
-# --- Host tools (installed on the build machine by board-deps) -----------
-# QEMU 10 from bookworm-backports; checked, not pinned exactly, since the
-# host has one installed version at a time.
+# --- Host tools (board/packages, installed by make deps) ------------------
+# QEMU 10 from bookworm-backports; board/run.sh checks the major, not the
+# exact version, since the host has one installed version at a time.
 BOARD_QEMU_MIN_MAJOR=10
 
 # The packages fetch.sh downloads and unpacks: "name:arch=version".

@@ -148,13 +148,6 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-static volatile sig_atomic_t exiting;
-
-static void sig_handler(int sig)
-{
-	(void)sig;
-	exiting = 1;
-}
 
 /* ---- reading the maps ---------------------------------------------------- */
 
@@ -449,24 +442,21 @@ static int handle_event(void *ctx, void *data, size_t len)
 
 /* ---- main ------------------------------------------------------------------ */
 
-static const char *const usdt_probes[] = { "smc_entry", "smc_exit", "backend_enter",
-					   "backend_exit" };
+static void tick(void *obj)
+{
+	print_maps(obj, true);
+}
 
 int main(int argc, char **argv)
 {
 	static const struct argp argp = { opts, parse_arg, NULL, argp_program_doc, NULL, NULL,
 					  NULL };
-	struct {
-		struct bpf_program *prog;
-		struct bpf_link **link;
-	} usdt[4];
 	struct ring_buffer *rb = NULL;
 	struct teemedlat_bpf *obj;
 	char binbuf[512];
 	const char *binary;
 	bool kernel_tp = false, kvm_tp = false, pinned = false;
-	time_t start, last;
-	int err, i;
+	int err;
 
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
 	if (err)
@@ -514,17 +504,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "teemedlat: cannot attach: %s\n", strerror(-err));
 		goto out;
 	}
-	usdt[0].prog = obj->progs.smc_entry, usdt[0].link = &obj->links.smc_entry;
-	usdt[1].prog = obj->progs.smc_exit, usdt[1].link = &obj->links.smc_exit;
-	usdt[2].prog = obj->progs.backend_enter, usdt[2].link = &obj->links.backend_enter;
-	usdt[3].prog = obj->progs.backend_exit, usdt[3].link = &obj->links.backend_exit;
-	for (i = 0; i < 4; i++) {
-		*usdt[i].link = attach_teemed_usdt(usdt[i].prog, env.pid ? env.pid : -1, binary,
-						   usdt_probes[i]);
-		if (!*usdt[i].link) {
-			err = -errno;
+	{
+		const struct usdt_prog usdt[] = {
+			{ obj->progs.smc_entry, &obj->links.smc_entry, "smc_entry", false },
+			{ obj->progs.smc_exit, &obj->links.smc_exit, "smc_exit", false },
+			{ obj->progs.backend_enter, &obj->links.backend_enter, "backend_enter", false },
+			{ obj->progs.backend_exit, &obj->links.backend_exit, "backend_exit", false },
+		};
+
+		err = attach_teemed_usdts(usdt, 4, env.pid, binary);
+		if (err)
 			goto out;
-		}
 	}
 
 	if (env.pin) {
@@ -542,8 +532,6 @@ int main(int argc, char **argv)
 		}
 	}
 
-	signal(SIGINT, sig_handler);
-	signal(SIGTERM, sig_handler);
 	fprintf(stderr, "Tracing teemed SMCs in %s%s%s%s%s... Hit Ctrl-C to end.\n", binary,
 		env.pid ? " (pid filter)" : "", kernel_tp ? ", tee_vm tracepoints" : "",
 		kvm_tp ? ", KVM tracepoints" : "", pinned ? ", maps pinned" : "");
@@ -553,33 +541,18 @@ int main(int argc, char **argv)
 		       "BACKEND", "SECURE");
 	fflush(stderr);
 
-	start = last = time(NULL);
-	while (!exiting) {
-		time_t now;
+	{
+		/* Events print as they come; otherwise the maps, every
+		 * interval and at the end. */
+		const struct trace_loop loop = {
+			.rb = rb, .duration = env.duration, .pid = env.pid,
+			.interval = env.events ? 0 : env.interval, .tick = tick, .ctx = obj,
+		};
 
-		if (rb) {
-			err = ring_buffer__poll(rb, 100);
-			if (err < 0 && err != -EINTR)
-				break;
-			err = 0;
-		} else {
-			usleep(100 * 1000);
-		}
-		now = time(NULL);
-		if (env.duration && now - start >= env.duration)
-			break;
-		if (env.pid && kill(env.pid, 0) && errno == ESRCH)
-			break; /* the VMM is gone */
-		if (env.interval && !env.events && now - last >= env.interval) {
-			print_maps(obj, true);
-			last = now;
-		}
+		err = trace_loop_run(&loop);
+		if (!err && !rb)
+			print_maps(obj, false);
 	}
-	if (rb)
-		ring_buffer__poll(rb, 0);
-	else
-		print_maps(obj, false);
-	err = 0;
 
 out:
 	ring_buffer__free(rb);

@@ -170,7 +170,7 @@ int BPF_USDT(smc_exit, __u64 label, __u32 client_id, __u32 fid, __u64 a0_out)
 	if (!traced(client_id) || optee_is_rpc(a0_out))
 		return 0;
 	if (!optee_is_start(fid) &&
-	    !(fid == OPTEE_RETURN_FROM_RPC && (__u32)a0_out != OPTEE_RETURN_ERESUME))
+	    !(fid == OPTEE_SMC_CALL_RETURN_FROM_RPC && (__u32)a0_out != OPTEE_SMC_RETURN_ERESUME))
 		return 0;
 	v = vm_of(client_id, label);
 	if (v && v->calls > 0)

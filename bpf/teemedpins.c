@@ -115,14 +115,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-static volatile sig_atomic_t exiting;
 static unsigned long alarms_seen;
-
-static void sig_handler(int sig)
-{
-	(void)sig;
-	exiting = 1;
-}
 
 static void stamp(char *buf, size_t len)
 {
@@ -313,24 +306,28 @@ out:
 	free(k);
 }
 
-static const char *const usdt_probes[] = { "vm_create", "vm_destroy", "pin", "unpin",
-					   "smc_entry", "smc_exit" };
+struct table_ctx {
+	struct teemedpins_bpf *obj;
+	bool kernel_tp;
+};
+
+static void tick(void *p)
+{
+	const struct table_ctx *ctx = p;
+
+	print_table(ctx->obj, ctx->kernel_tp);
+}
 
 int main(int argc, char **argv)
 {
 	static const struct argp argp = { opts, parse_arg, NULL, argp_program_doc, NULL, NULL,
 					  NULL };
-	struct {
-		struct bpf_program *prog;
-		struct bpf_link **link;
-	} usdt[6];
 	struct ring_buffer *rb = NULL;
 	struct teemedpins_bpf *obj;
 	char binbuf[512];
 	const char *binary;
 	bool kernel_tp, pinned = false;
-	time_t start, last;
-	int err, i;
+	int err;
 
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
 	if (err)
@@ -370,20 +367,20 @@ int main(int argc, char **argv)
 		fprintf(stderr, "teemedpins: cannot attach: %s\n", strerror(-err));
 		goto out;
 	}
-	usdt[0].prog = obj->progs.vm_create, usdt[0].link = &obj->links.vm_create;
-	usdt[1].prog = obj->progs.vm_destroy, usdt[1].link = &obj->links.vm_destroy;
-	usdt[2].prog = obj->progs.pin, usdt[2].link = &obj->links.pin;
-	usdt[3].prog = obj->progs.unpin, usdt[3].link = &obj->links.unpin;
-	usdt[4].prog = obj->progs.smc_entry, usdt[4].link = &obj->links.smc_entry;
-	usdt[5].prog = obj->progs.smc_exit, usdt[5].link = &obj->links.smc_exit;
-	for (i = 0; i < (env.calls ? 6 : 4); i++) {
-		*usdt[i].link = attach_teemed_usdt(usdt[i].prog, env.pid ? env.pid : -1, binary,
-						   usdt_probes[i]);
+	{
 		/* Without the SMC probes only the calls figures go. */
-		if (!*usdt[i].link && i < 4) {
-			err = -errno;
+		const struct usdt_prog usdt[] = {
+			{ obj->progs.vm_create, &obj->links.vm_create, "vm_create", false },
+			{ obj->progs.vm_destroy, &obj->links.vm_destroy, "vm_destroy", false },
+			{ obj->progs.pin, &obj->links.pin, "pin", false },
+			{ obj->progs.unpin, &obj->links.unpin, "unpin", false },
+			{ obj->progs.smc_entry, &obj->links.smc_entry, "smc_entry", true },
+			{ obj->progs.smc_exit, &obj->links.smc_exit, "smc_exit", true },
+		};
+
+		err = attach_teemed_usdts(usdt, env.calls ? 6 : 4, env.pid, binary);
+		if (err)
 			goto out;
-		}
 	}
 	if (env.pin) {
 		err = pin_maps(obj->obj, env.pin_dir, pinned_maps);
@@ -398,35 +395,22 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	signal(SIGINT, sig_handler);
-	signal(SIGTERM, sig_handler);
 	fprintf(stderr, "Tracing teemed pins in %s%s%s%s... Hit Ctrl-C to end.\n", binary,
 		env.pid ? " (pid filter)" : "", kernel_tp ? ", tee_vm tracepoints" : "",
 		pinned ? ", maps pinned" : "");
 	fflush(stderr);
 
-	start = last = time(NULL);
-	while (!exiting) {
-		time_t now;
+	{
+		struct table_ctx ctx = { obj, kernel_tp };
+		const struct trace_loop loop = {
+			.rb = rb, .duration = env.duration, .pid = env.pid,
+			.interval = env.quiet ? 0 : env.interval, .tick = tick, .ctx = &ctx,
+		};
 
-		err = ring_buffer__poll(rb, 100);
-		if (err < 0 && err != -EINTR)
-			break;
-		err = 0;
-		now = time(NULL);
-		if (env.duration && now - start >= env.duration)
-			break;
-		if (env.pid && kill(env.pid, 0) && errno == ESRCH)
-			break;
-		if (env.interval && !env.quiet && now - last >= env.interval) {
+		err = trace_loop_run(&loop);
+		if (!err && !env.quiet)
 			print_table(obj, kernel_tp);
-			last = now;
-		}
 	}
-	ring_buffer__poll(rb, 0);
-	if (!env.quiet)
-		print_table(obj, kernel_tp);
-	err = 0;
 
 out:
 	ring_buffer__free(rb);

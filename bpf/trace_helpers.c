@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include <argp.h>
-#include <stdlib.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -57,26 +59,9 @@ void print_log2_hist(FILE *f, const unsigned long long *vals, int n, const char 
 const char *optee_fid_name(unsigned int fid)
 {
 	switch (fid) {
-	case OPTEE_CALL_WITH_ARG: return "CALL_WITH_ARG";
-	case OPTEE_CALL_WITH_RPC_ARG: return "CALL_WITH_RPC_ARG";
-	case OPTEE_CALL_WITH_REGD_ARG: return "CALL_WITH_REGD_ARG";
-	case OPTEE_RETURN_FROM_RPC: return "RETURN_FROM_RPC";
-	case 0xbf00ff00: return "CALLS_COUNT";
-	case 0xbf00ff01: return "CALLS_UID";
-	case 0xbf00ff03: return "CALLS_REVISION";
-	case 0xb2000000: return "GET_OS_UUID";
-	case 0xb2000001: return "GET_OS_REVISION";
-	case 0xb2000007: return "GET_SHM_CONFIG";
-	case 0xb2000008: return "L2CC_MUTEX";
-	case 0xb2000009: return "EXCHANGE_CAPABILITIES";
-	case 0xb200000a: return "DISABLE_SHM_CACHE";
-	case 0xb200000b: return "ENABLE_SHM_CACHE";
-	case 0xb200000c: return "BOOT_SECONDARY";
-	case 0xb200000d: return "VM_CREATED";
-	case 0xb200000e: return "VM_DESTROYED";
-	case 0xb200000f: return "GET_THREAD_COUNT";
-	case 0xb2000010: return "ENABLE_ASYNC_NOTIF";
-	case 0xb2000011: return "GET_ASYNC_NOTIF_VALUE";
+#define FID_NAME(id, name, kernel, library, answer) case id: return name;
+	TEEMED_OPTEE_SMC_IDS(FID_NAME)
+#undef FID_NAME
 	}
 	return NULL;
 }
@@ -192,8 +177,8 @@ void set_libbpf_verbosity(bool verbose)
 	libbpf_set_print(libbpf_print);
 }
 
-struct bpf_link *attach_teemed_usdt(struct bpf_program *prog, int pid, const char *binary,
-				    const char *name)
+static struct bpf_link *attach_teemed_usdt(struct bpf_program *prog, int pid,
+					   const char *binary, const char *name)
 {
 	struct bpf_link *link = bpf_program__attach_usdt(prog, pid, binary, "teemed", name, NULL);
 
@@ -201,6 +186,59 @@ struct bpf_link *attach_teemed_usdt(struct bpf_program *prog, int pid, const cha
 		fprintf(stderr, "cannot attach to USDT teemed:%s in %s: %s\n", name, binary,
 			strerror(errno));
 	return link;
+}
+
+int attach_teemed_usdts(const struct usdt_prog *progs, int n, int pid, const char *binary)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		*progs[i].link = attach_teemed_usdt(progs[i].prog, pid ? pid : -1, binary,
+						    progs[i].probe);
+		if (!*progs[i].link && !progs[i].optional)
+			return -errno;
+	}
+	return 0;
+}
+
+/* Set by SIGINT and SIGTERM: the one thing a handler may touch. */
+static volatile sig_atomic_t exiting;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	exiting = 1;
+}
+
+int trace_loop_run(const struct trace_loop *l)
+{
+	time_t start, last, now;
+	int err;
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	start = last = time(NULL);
+	while (!exiting) {
+		if (l->rb) {
+			err = ring_buffer__poll(l->rb, 100);
+			if (err < 0 && err != -EINTR)
+				return err;
+		} else {
+			usleep(100 * 1000);
+		}
+		now = time(NULL);
+		if (l->duration && now - start >= l->duration)
+			break;
+		if (l->pid && kill(l->pid, 0) && errno == ESRCH)
+			break; /* the VMM is gone */
+		if (l->tick && l->interval && now - last >= l->interval) {
+			l->tick(l->ctx);
+			last = now;
+		}
+	}
+	if (l->rb)
+		ring_buffer__poll(l->rb, 0);
+	return 0;
 }
 
 const char *resolve_binary(const char *binary, int pid, char *buf, size_t len)

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <bpf/libbpf.h>
 
+struct ring_buffer;
+
 #define TEEMED_PIN_ROOT "/sys/fs/bpf/teemed"
 
 /* bcc's layout: "     usecs   : count   distribution". */
@@ -31,15 +33,37 @@ void unpin_maps(struct bpf_object *obj, const char *dir, const char *const maps[
 /* libbpf's warnings on stderr, its debug output only with verbose. */
 void set_libbpf_verbosity(bool verbose);
 
-/* Attach a USDT program of provider "teemed" to binary (pid -1: all). */
-struct bpf_link *attach_teemed_usdt(struct bpf_program *prog, int pid, const char *binary,
-				    const char *name);
+/* A USDT program of provider "teemed" and where its link goes. */
+struct usdt_prog {
+	struct bpf_program *prog;
+	struct bpf_link **link;
+	const char *probe;
+	bool optional; /* the tool still works without it */
+};
 
-/* The binary holding the probes: the given one, /proc/PID/exe, or NULL. */
+/* Attach each to binary (pid 0: every process); -errno of the first
+ * one that is not optional and fails. */
+int attach_teemed_usdts(const struct usdt_prog *progs, int n, int pid, const char *binary);
+
+/* The tools' main loop, until SIGINT/SIGTERM, the duration, or the
+ * traced process's end: polls rb (or sleeps), calls tick every interval
+ * seconds. Returns 0 or the poll's error. */
+struct trace_loop {
+	struct ring_buffer *rb;
+	int duration;
+	int interval;
+	int pid;
+	void (*tick)(void *ctx);
+	void *ctx;
+};
+int trace_loop_run(const struct trace_loop *l);
+
 /* A number option of at least `min`, or argp_error(). */
 struct argp_state;
 long parse_num_arg(const char *arg, struct argp_state *state, long min);
 
+/* The binary holding the probes: the given one, the library or the VMM
+ * mapped by PID, or NULL. */
 const char *resolve_binary(const char *binary, int pid, char *buf, size_t len);
 
 #endif

@@ -94,7 +94,7 @@ for i in $(seq 1 "$E2E_GUESTS"); do
 done
 if [ "$mode" = trace ]; then
 	make -C "$top" --no-print-directory bpf-arm64 >/dev/null
-	cp "$top/build/bpf-arm64/teemedlat" "$top/build/bpf-arm64/teemedpins" "$extra/usr/bin/"
+	cp "$top/build/arm64/teemedlat" "$top/build/arm64/teemedpins" "$extra/usr/bin/"
 	cmds="xtest $E2E_HOST_XTEST"
 	cmds+=$'\n'"teemedlat -b /usr/bin/teemed-vmm >/tmp/lat.txt 2>&1 & l=\$!; teemedpins -b /usr/bin/teemed-vmm >/tmp/pins.txt 2>&1 & p=\$!; sleep 3; set -o pipefail; $guest_run; rc=\$?; kill -INT \$l \$p; wait \$l \$p; cat /tmp/lat.txt /tmp/pins.txt; exit \$rc"
 fi

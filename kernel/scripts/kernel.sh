@@ -6,7 +6,7 @@
 # (kernel/patches/) against Debian's linux-source-6.12, cross for arm64.
 #
 #   kernel.sh versions   print the Debian versions in force
-#   kernel.sh deps       install the Debian packages the steps below need
+#   kernel.sh deps       install kernel/packages (scripts/deps.sh kernel)
 #   kernel.sh prepare    fetch + unpack source, image and headers debs,
 #                        modules_prepare; prints the prepared tree (cached,
 #                        keyed by the versions and the cross compiler)
@@ -44,14 +44,6 @@ KERNEL_BOARD_FLAVOUR=${KERNEL_BOARD_FLAVOUR:-vexpress-qemu_armv8a-virtualized}
 PREPARE_REV=1
 # The commit every patch applies on: the pristine tree, committed by prepare.
 PRISTINE_REF=refs/tags/debian-pristine
-
-# Debian packages the kernel steps need (kernel-deps installs them).
-KERNEL_DEB_DEPS=(
-	bc bison build-essential ca-certificates cpio dwarves flex git kmod
-	libelf-dev libssl-dev perl python3 python3-git python3-ply rsync
-	sparse xz-utils file
-	gcc-aarch64-linux-gnu libc6-dev-arm64-cross
-)
 
 # Debian's modules that use tee.ko's exports (CONFIG symbol, module path).
 # The series changes the CRCs of tee.ko's exports (struct tee_desc and
@@ -138,23 +130,9 @@ modules_key() {
 
 # --- deps -------------------------------------------------------------------
 
+# The packages are kernel/packages; the one installer installs them.
 cmd_deps() {
-	local missing=() p
-	# The arm64 foreign architecture (apt-get download pkg:arm64) and the
-	# project's apt sources; idempotent.
-	[ ! -f "$REPO/scripts/apt-setup.sh" ] || bash "$REPO/scripts/apt-setup.sh" >&2
-	for p in "${KERNEL_DEB_DEPS[@]}"; do
-		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' ||
-			missing+=("$p")
-	done
-	if [ ${#missing[@]} -eq 0 ]; then
-		log "deps: all installed"
-		return
-	fi
-	log "deps: installing ${missing[*]}"
-	compgen -G '/var/lib/apt/lists/*_Packages' >/dev/null || apt-get update -q
-	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q \
-		--no-install-recommends "${missing[@]}"
+	bash "$REPO/scripts/deps.sh" kernel >&2
 }
 
 # --- prepare ----------------------------------------------------------------
@@ -400,6 +378,38 @@ check_uapi() {
 		"$REPO/tools/lib/uapi/linux/tee_vm.h" "$TREE/include/uapi/linux/tee.h"
 }
 
+# tables/*.tsv against the series: every number compiled against the
+# patched tree's own headers (a module of static_asserts, built and thrown
+# away), the allowlists and limits read in smc_vm.c.
+check_tables() {
+	local dir=$WORK/tables-check
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	/usr/bin/python3 "$KERNEL_DIR/scripts/check_tables.py" asserts "$dir/tables_check.c"
+	printf 'obj-m := tables_check.o\nccflags-y := -I$(srctree)/drivers/tee/optee\n' >"$dir/Kbuild"
+	(cd "$TREE" && kmake M="$dir" modules) >"$dir/build.log" 2>&1 || {
+		grep -E 'error|tables/' "$dir/build.log" | head -n 20 >&2
+		return 1
+	}
+	/usr/bin/python3 "$KERNEL_DIR/scripts/check_tables.py" source \
+		"$TREE/drivers/tee/optee/smc_vm.c"
+}
+
+# Kconfig.snippets' host fragment against the config the board's host
+# runs (Debian's, in the prepared tree): each option as the fragment has it.
+check_kconfig() {
+	local line bad=0
+	while read -r line; do
+		grep -qx "$line" "$TREE/.config" || {
+			echo "Kconfig.snippets (host): $line, Debian's config has" \
+				"$(grep -E "^(# )?${line%%=*}[= ]" "$TREE/.config" || echo nothing)" >&2
+			bad=1
+		}
+	done < <(sed -n '/^# ---- BEGIN host/,/^# ---- END host/p' "$REPO/Kconfig.snippets" |
+		grep '^CONFIG_')
+	return $bad
+}
+
 # Keep the modules a passing check built: `kernel-modules` then needs no
 # second build.
 store_modules() {
@@ -443,6 +453,8 @@ cmd_check() {
 	step "kernel-doc" check_kerneldoc
 	step "KVM selftest smccc_filter (arm64, static)" check_selftest
 	step "uapi: tools/lib/uapi/linux/tee_vm.h matches tee.h" check_uapi
+	step "tables/*.tsv: the series' ids, allowlists and limits" check_tables
+	step "Kconfig.snippets: the host fragment is the board's config" check_kconfig
 	step "adversarial-vmm (arm64, static)" check_smoke
 	if [ "$FAILED" -eq 0 ]; then
 		store_modules "$KCACHE/modules-$KERNEL_RELEASE-$(modules_key)"

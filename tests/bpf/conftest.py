@@ -21,7 +21,7 @@ ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "python"))  # guest.py, optee.py
 sys.path.insert(0, os.environ.get("TEEMED_PYMOD_DIR", os.path.join(ROOT, "build", "asan")))
 
-TOOLS = os.environ.get("TEEMED_BPF_DIR", os.path.join(ROOT, "build", "bpf"))
+TOOLS = os.environ.get("TEEMED_BPF_DIR", os.path.join(ROOT, "build", "asan"))
 PIN_ROOT = "/sys/fs/bpf/teemed"
 
 

@@ -2,7 +2,7 @@
 """Tracing overhead: library calls/s through the OP-TEE model, with and
 without the eBPF tools attached, in one run (alternating, best of rounds).
 
-    overhead.py --tools build/bpf [--seconds 3] [--rounds 2]
+    overhead.py --tools build/release [--seconds 3] [--rounds 2]
 
 Needs root and BPF, as the tests do."""
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // The real library (libteemed + the OP-TEE model) driven by the guest model
-// of tools/model/guest_driver.hpp, for the eBPF tools' tests and their
+// of tests/support/guest_driver.hpp, for the eBPF tools' tests and their
 // overhead measurement:
 //
 //   teemed_drive seq VMS N M K

@@ -5,9 +5,9 @@
 
 #include <cerrno>
 
-#include "teemed/optee_abi.hpp"
+#include "optee_abi.hpp"
 #include "teemed/teemed.h"
-#include "teemed/teemed_model.h"
+#include "teemed_model.h"
 
 namespace {
 

@@ -162,3 +162,19 @@ def test_two_vms_isolated(backend):
     g1.vm.close()
     g2.vm.close()
     del g1, g2
+
+
+def test_guest_sees_the_size_op_tee_wrote(guest):
+    """OP-TEE rewrites an output memref's size (the size it needs, with
+    SHORT_BUFFER): the guest reads OP-TEE's value, not the one it sent,
+    while the buffer's address stays the guest's own page list."""
+    a0, res = guest.open_session()
+    sess = res.session
+    data = bytes(range(256)) * 8
+    inp, size, _ = guest.make_buffer(data)
+    outp, _, _ = guest.make_buffer(bytes(64))
+    a0, res = guest.invoke(sess, o.TA_ECHO, [
+        [o.ATTR_TMEM_INPUT | o.ATTR_NONCONTIG, inp, size, 0],
+        [o.ATTR_TMEM_OUTPUT | o.ATTR_NONCONTIG, outp, 64, 0]])
+    assert (a0, res.ret) == (o.RETURN_OK, o.TEEC_ERROR_SHORT_BUFFER)
+    assert res.params[1][1:3] == [outp, len(data)]

@@ -5,7 +5,7 @@
 #include <cerrno>
 #include <new>
 
-#include "teemed/optee_abi.hpp"
+#include "optee_abi.hpp"
 
 using namespace teemed;
 

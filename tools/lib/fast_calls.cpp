@@ -35,6 +35,48 @@ SmcRegs VmState::forward_fast(const SmcRegs &in, uint64_t a1)
 	return res;
 }
 
+SmcRegs VmState::get_thread_count(const SmcRegs &in)
+{
+	SmcRegs out = forward_fast(in, 0);
+	// The guest sizes its own queueing on this: tell it what it may
+	// really have in flight.
+	if (out[0] == kReturnOk && out[1] > limits_.max_calls_per_vm)
+		out[1] = limits_.max_calls_per_vm;
+	return out;
+}
+
+SmcRegs VmState::exchange_capabilities(const SmcRegs &in)
+{
+	// OP-TEE refuses unknown normal-world capabilities; so do we, before
+	// anything reaches it.
+	if (uint32_t(in[1]) & ~kNsecCapUniprocessor || in[1] >> 32)
+		return with_a0(in, kReturnENotAvail);
+	SmcRegs out = forward_fast(in, in[1]);
+	if (out[0] != kReturnOk)
+		return out;
+	const uint32_t caps = uint32_t(out[1]);
+	// Guests share memory only by registering it (dynamic SHM): without
+	// it OP-TEE cannot serve a guest at all.
+	if (!(caps & kSecCapDynamicShm))
+		return with_a0(in, kReturnENotAvail);
+	out[1] = caps & kGuestSecCaps;
+	out[2] = 0; // no notification values: async notif is masked
+	out[3] = (caps & kSecCapRpcArg) ? out[3] : 0;
+	return out;
+}
+
+SmcRegs VmState::disable_shm_cache(const SmcRegs &in)
+{
+	SmcRegs out = forward_fast(in, 0);
+	// OP-TEE hands back one cached RPC argument buffer: it will never
+	// touch it again (the kernel frees its page).
+	if (out[0] == kReturnOk) {
+		std::lock_guard g(lock_);
+		rpc_bufs_.erase(reg_pair_to_64(out[1], out[2]));
+	}
+	return out;
+}
+
 SmcRegs VmState::fast_call(const SmcRegs &in)
 {
 	const uint32_t fid = uint32_t(in[0]);
@@ -42,90 +84,29 @@ SmcRegs VmState::fast_call(const SmcRegs &in)
 		std::lock_guard g(lock_);
 		st_.fast_calls++;
 	}
-	switch (fid) {
-	case kCallsUid:
-	case kCallsRevision:
-	case kGetOsUuid:
-	case kGetOsRevision:
-	case kEnableShmCache:
+	// Who does what with each id is tables/optee_smc.tsv: why each is
+	// answered here (the host's memory configuration, calls only the
+	// hypervisor may make, asynchronous notifications guests are not
+	// offered) is written next to it there.
+	const FastCallRule *rule = fast_call_rule(fid);
+	if (rule && rule->library == Handling::forward)
 		return forward_fast(in, 0);
-
-	case kGetThreadCount: {
-		SmcRegs out = forward_fast(in, 0);
-		// The guest sizes its own queueing on this: tell it what it
-		// may really have in flight.
-		if (out[0] == kReturnOk) {
-			uint64_t cap = limits_.max_calls_per_vm;
-			if (out[1] > cap)
-				out[1] = cap;
+	if (rule && rule->library == Handling::mediate) {
+		switch (fid) {
+		case OPTEE_SMC_GET_THREAD_COUNT:
+			return get_thread_count(in);
+		case OPTEE_SMC_EXCHANGE_CAPABILITIES:
+			return exchange_capabilities(in);
+		case OPTEE_SMC_DISABLE_SHM_CACHE:
+			return disable_shm_cache(in);
 		}
-		return out;
 	}
-
-	case kExchangeCapabilities: {
-		// OP-TEE refuses unknown normal-world capabilities; so do we,
-		// before anything reaches it.
-		if (uint32_t(in[1]) & ~kNsecCapUniprocessor || in[1] >> 32)
-			return with_a0(in, kReturnENotAvail);
-		SmcRegs out = forward_fast(in, in[1]);
-		if (out[0] != kReturnOk)
-			return out;
-		uint32_t caps = uint32_t(out[1]);
-		// Guests share memory only by registering it (dynamic SHM):
-		// without it OP-TEE cannot serve a guest at all.
-		if (!(caps & kSecCapDynamicShm))
-			return with_a0(in, kReturnENotAvail);
-		out[1] = caps & kGuestSecCaps;
-		out[2] = 0; // no notification values: async notif is masked
-		out[3] = (caps & kSecCapRpcArg) ? out[3] : 0;
-		return out;
+	{
+		std::lock_guard g(lock_);
+		st_.rejected++;
 	}
-
-	case kDisableShmCache: {
-		SmcRegs out = forward_fast(in, 0);
-		// OP-TEE hands back one cached RPC argument buffer: it will
-		// never touch it again (the kernel frees its page).
-		if (out[0] == kReturnOk) {
-			std::lock_guard g(lock_);
-			rpc_bufs_.erase(reg_pair_to_64(out[1], out[2]));
-		}
-		return out;
-	}
-
-	case kGetShmConfig:
-		// Guests get no reserved SHM; OP-TEE documents ENOTAVAIL for
-		// "no such configuration".
-		return with_a0(in, kReturnENotAvail);
-
-	case kVmCreated:
-	case kVmDestroyed:
-		// Only the hypervisor (a7 = 0) may; OP-TEE answers anyone else
-		// ENOTAVAIL, and so do we without asking it.
-	case kBootSecondary:
-		// Releasing secondary cores is the host's business; OP-TEE
-		// without CFG_BOOT_SECONDARY_REQUEST answers ENOTAVAIL.
-		{
-			std::lock_guard g(lock_);
-			st_.rejected++;
-		}
-		return with_a0(in, kReturnENotAvail);
-
-	case kCallsCount:
-		// Not forwarded by the kernel; Linux never asks. OP-TEE
-		// without it answers UNKNOWN_FUNCTION too.
-	case kL2ccMutex:
-	case kEnableAsyncNotif:
-	case kGetAsyncNotifValue:
-	default:
-		// L2CC exists on ARM32 PL310 systems only; async notifications
-		// are not offered to guests (EXCHANGE_CAPABILITIES masks them),
-		// so OP-TEE without them is what the guest sees.
-		{
-			std::lock_guard g(lock_);
-			st_.rejected++;
-		}
-		return with_a0(in, kReturnUnknownFunction);
-	}
+	// An id the table does not name gets what OP-TEE gives one.
+	return with_a0(in, rule && rule->answer ? rule->answer : kReturnUnknownFunction);
 }
 
 } // namespace teemed

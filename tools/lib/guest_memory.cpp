@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: BSD-2-Clause
-#include "teemed/bytes.hpp"
-#include "teemed/guest_memory.hpp"
+#include "bytes.hpp"
+#include "guest_memory.hpp"
 
 #include <algorithm>
 #include <cstring>
 #include <mutex>
 
-#include "teemed/optee_abi.hpp"
+#include "optee_abi.hpp"
 
 namespace teemed {
 

@@ -9,7 +9,7 @@
 // and the answer the mediator gives alone when a call must wind down.
 #include <cstring>
 
-#include "teemed/bytes.hpp"
+#include "bytes.hpp"
 #include "vm_state.hpp"
 
 namespace teemed {

@@ -7,7 +7,7 @@
 // addresses, and on completion only the fields OP-TEE outputs go back.
 #include <cstring>
 
-#include "teemed/bytes.hpp"
+#include "bytes.hpp"
 #include "vm_state.hpp"
 
 namespace teemed {
@@ -32,23 +32,6 @@ GuestSpan span_in(const std::vector<uint64_t> &page_vas, uint64_t off, size_t le
 
 constexpr uint64_t kKnownAttrBits =
 	kAttrTypeMask | kAttrMeta | kAttrNoncontig | (uint64_t(kAttrCacheMask) << kAttrCacheShift);
-
-bool allowed_cmd(uint32_t cmd)
-{
-	switch (cmd) {
-	case kCmdOpenSession:
-	case kCmdInvokeCommand:
-	case kCmdCloseSession:
-	case kCmdCancel:
-	case kCmdRegisterShm:
-	case kCmdUnregisterShm:
-		return true;
-	default:
-		// DO_BOTTOM_HALF and STOP_ASYNC_NOTIF belong to async
-		// notifications, which guests are not offered.
-		return false;
-	}
-}
 
 } // namespace
 
@@ -211,7 +194,9 @@ SmcRegs VmState::start_call(const SmcRegs &in)
 	};
 	if (auto early = load_arg(c, in))
 		return refuse(*early);
-	if (!allowed_cmd(c.hdr.cmd))
+	// DO_BOTTOM_HALF and STOP_ASYNC_NOTIF belong to asynchronous
+	// notifications, which guests are not offered (tables/optee_msg.tsv).
+	if (!cmd_forwarded(c.hdr.cmd, &CmdRule::library))
 		return refuse(std_call_result(in, kReturnEBadCmd));
 
 	std::vector<MsgParam> params;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // Lifecycle of a VM and the dispatch of one trapped SMC.
-#include "teemed/bytes.hpp"
+#include "bytes.hpp"
 #include "teemed/vm.hpp"
 
 #include <cstring>

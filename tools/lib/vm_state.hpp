@@ -15,12 +15,26 @@
 #include <vector>
 
 #include "teemed/backend.hpp"
-#include "teemed/guest_memory.hpp"
 #include "teemed/limits.hpp"
-#include "teemed/optee_abi.hpp"
 #include "teemed/stats.hpp"
 
+#include "guest_memory.hpp"
+#include "optee_abi.hpp"
+
 namespace teemed {
+
+// The public defaults are the table's (tables/limits.tsv): a VMM reads
+// them in teemed/limits.hpp without the generated header.
+static_assert(Limits{}.max_pages_per_buffer == TEEMED_LIMIT_MAX_PAGES_PER_BUFFER);
+static_assert(Limits{}.max_pinned_pages_per_vm == TEEMED_LIMIT_MAX_PINNED_PAGES_PER_VM);
+static_assert(Limits{}.max_buffers_per_vm == TEEMED_LIMIT_MAX_BUFFERS_PER_VM);
+static_assert(Limits{}.max_rpc_buffers_per_vm == TEEMED_LIMIT_MAX_RPC_BUFFERS_PER_VM);
+static_assert(Limits{}.max_calls_per_vm == TEEMED_LIMIT_MAX_CALLS_PER_VM);
+
+// How many RPC rounds the destroy path answers per suspended call before
+// leaving it to VM_DESTROYED; tables/limits.tsv says why, and why the
+// kernel's bound is the same number.
+inline constexpr unsigned kUnwindRounds = TEEMED_LIMIT_UNWIND_ROUNDS;
 
 // A fast call's answer: a0, and the guest's own a1..a7 otherwise.
 inline SmcRegs with_a0(const SmcRegs &in, uint64_t a0)
@@ -180,6 +194,9 @@ private:
 	// fast_calls.cpp
 	SmcRegs fast_call(const SmcRegs &in);
 	SmcRegs forward_fast(const SmcRegs &in, uint64_t a1);
+	SmcRegs get_thread_count(const SmcRegs &in);
+	SmcRegs exchange_capabilities(const SmcRegs &in);
+	SmcRegs disable_shm_cache(const SmcRegs &in);
 
 	// std_call.cpp: a yielding call's life
 	SmcRegs start_call(const SmcRegs &in);

@@ -4,7 +4,7 @@
 
 #include "../lib/c_api.hpp"
 #include "model_backend.hpp"
-#include "teemed/teemed_model.h"
+#include "teemed_model.h"
 
 extern "C" int teemed_ctx_open_model(uint32_t threads, uint32_t max_guests, teemed_ctx **out)
 {

@@ -44,7 +44,7 @@ private:
 	std::map<uint32_t, bool> ids_; // client ids in use
 	ModelBackendStats st_;
 	// The kernel's vm_max_pages: pages a context may pin or have allocated.
-	uint32_t max_pages_ = 16384;
+	uint32_t max_pages_ = TEEMED_LIMIT_KERNEL_MAX_PAGES; // vm_max_pages
 };
 
 } // namespace teemed::model

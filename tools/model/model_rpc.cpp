@@ -6,7 +6,7 @@
 // SHM_ALLOC and goes back with SHM_FREE.
 #include <cstring>
 
-#include "teemed/bytes.hpp"
+#include "bytes.hpp"
 #include "optee_model.hpp"
 
 namespace teemed::model {

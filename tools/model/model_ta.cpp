@@ -6,7 +6,7 @@
 #include <cstring>
 #include <numeric>
 
-#include "teemed/bytes.hpp"
+#include "bytes.hpp"
 #include "optee_model.hpp"
 
 namespace teemed::model {

@@ -2,7 +2,7 @@
 // The secure world of the model: SMC entry, fast calls, thread pool and the
 // std-call commands. RPC helpers and the TA live in model_rpc.cpp and
 // model_ta.cpp.
-#include "teemed/bytes.hpp"
+#include "bytes.hpp"
 #include "optee_model.hpp"
 
 #include <cstring>

@@ -22,7 +22,7 @@
 #include "phys_space.hpp"
 #include "task.hpp"
 #include "teemed/backend.hpp"
-#include "teemed/optee_abi.hpp"
+#include "optee_abi.hpp"
 
 namespace teemed::model {
 

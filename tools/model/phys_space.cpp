@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include "phys_space.hpp"
 
-#include "teemed/optee_abi.hpp"
+#include "optee_abi.hpp"
 
 namespace teemed::model {
 

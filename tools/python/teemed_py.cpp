@@ -8,9 +8,10 @@
 #include <cstring>
 #include <string>
 
-#include "../model/model_backend.hpp"
+#include "guest_ram.hpp"
+#include "model_backend.hpp"
 #include "teemed/kernel_backend.hpp"
-#include "teemed/optee_abi.hpp"
+#include "optee_abi.hpp"
 #include "teemed/vm.hpp"
 
 namespace py = pybind11;
@@ -29,46 +30,31 @@ namespace {
 // Guest RAM for tests: an anonymous mapping with an inaccessible guard page
 // on each side, so a mediator access outside it faults instead of reading
 // neighbouring host memory.
-class GuestRam {
+// The model's guest RAM, with byte access for Python.
+class PyGuestRam {
 public:
-	explicit GuestRam(size_t size) : size_(size)
-	{
-		if (!size || size % teemed::abi::kPageSize)
-			raise_errno(EINVAL, "GuestRam size");
-		const size_t total = size + 2 * teemed::abi::kPageSize;
-		void *p = mmap(nullptr, total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (p == MAP_FAILED)
-			raise_errno(errno, "mmap");
-		base_ = static_cast<std::byte *>(p);
-		if (mprotect(base_ + teemed::abi::kPageSize, size, PROT_READ | PROT_WRITE))
-			raise_errno(errno, "mprotect");
-	}
-	~GuestRam() { munmap(base_, size_ + 2 * teemed::abi::kPageSize); }
-	GuestRam(const GuestRam &) = delete;
-	GuestRam &operator=(const GuestRam &) = delete;
-
-	uint64_t address() const { return reinterpret_cast<uint64_t>(base_ + teemed::abi::kPageSize); }
-	size_t size() const { return size_; }
+	explicit PyGuestRam(size_t size) : ram_(size) {}
+	uint64_t address() const { return reinterpret_cast<uint64_t>(ram_.data()); }
+	size_t size() const { return ram_.size(); }
 	py::bytes read(size_t off, size_t len) const
 	{
 		check(off, len);
-		return py::bytes(reinterpret_cast<const char *>(base_ + teemed::abi::kPageSize + off), len);
+		return py::bytes(reinterpret_cast<const char *>(ram_.data() + off), len);
 	}
 	void write(size_t off, py::bytes data)
 	{
 		std::string s = data;
 		check(off, s.size());
-		std::memcpy(base_ + teemed::abi::kPageSize + off, s.data(), s.size());
+		std::memcpy(ram_.data() + off, s.data(), s.size());
 	}
 
 private:
 	void check(size_t off, size_t len) const
 	{
-		if (off > size_ || len > size_ - off)
+		if (off > ram_.size() || len > ram_.size() - off)
 			throw py::index_error("outside guest RAM");
 	}
-	std::byte *base_ = nullptr;
-	size_t size_;
+	model::GuestRam ram_;
 };
 
 py::dict stats_dict(const VmStats &s)
@@ -156,12 +142,12 @@ PYBIND11_MODULE(teemed, m)
 		return std::shared_ptr<Backend>(std::move(*b));
 	}, py::arg("dev") = "/dev/teevm0");
 
-	py::class_<GuestRam>(m, "GuestRam")
+	py::class_<PyGuestRam>(m, "GuestRam")
 		.def(py::init<size_t>())
-		.def_property_readonly("address", &GuestRam::address)
-		.def_property_readonly("size", &GuestRam::size)
-		.def("read", &GuestRam::read)
-		.def("write", &GuestRam::write);
+		.def_property_readonly("address", &PyGuestRam::address)
+		.def_property_readonly("size", &PyGuestRam::size)
+		.def("read", &PyGuestRam::read)
+		.def("write", &PyGuestRam::write);
 
 	py::class_<PyVm>(m, "Vm")
 		.def(py::init([](std::shared_ptr<Backend> be, const Limits &lim, uint64_t label) {

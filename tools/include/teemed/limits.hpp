@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // Every limit the mediator enforces on a VM, with where its default comes
-// from. All are per VM and configurable by the VMM.
+// from. All are per VM and configurable by the VMM. The defaults are
+// tables/limits.tsv's (the library checks them against it when built).
 #pragma once
 
 #include <cstdint>
@@ -31,11 +32,5 @@ struct Limits {
 	// thread count (GET_THREAD_COUNT), which all VMs share.
 	uint32_t max_calls_per_vm = 16;
 };
-
-// How many RPC rounds the destroy path answers per suspended call before
-// giving up on it and leaking its pins rather than freeing pages OP-TEE may
-// still touch. An OP-TEE call issues a handful of RPCs when failing
-// (free of its RPC argument, SHM_FREE of buffers it held).
-inline constexpr unsigned kUnwindRounds = 64;
 
 } // namespace teemed

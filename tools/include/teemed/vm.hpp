@@ -9,12 +9,18 @@
 #include <memory>
 
 #include "teemed/backend.hpp"
-#include "teemed/guest_memory.hpp"
 #include "teemed/limits.hpp"
 #include "teemed/result.hpp"
 #include "teemed/stats.hpp"
 
 namespace teemed {
+
+// A region of guest RAM and where the VMM mapped it.
+struct MemRegion {
+	uint64_t ipa;     // guest physical base
+	uint64_t size;    // bytes
+	uint64_t host_va; // where the VMM mapped it
+};
 
 class VmState; // the protocol state, private to the library
 

@@ -12,14 +12,9 @@
 #include <vector>
 
 #include "teemed/result.hpp"
+#include "teemed/vm.hpp"
 
 namespace teemed {
-
-struct MemRegion {
-	uint64_t ipa;     // guest physical base
-	uint64_t size;    // bytes
-	uint64_t host_va; // where the VMM mapped it
-};
 
 class GuestMemory {
 public:

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// `make run` until the emulated board is wired in: one guest, driven
-// through the mediator against the in-process OP-TEE model (not real
-// OP-TEE), printing what happened at each step.
+// `make demo`: the library without a board. One guest (the tests' guest
+// driver) goes through the mediator to the in-process OP-TEE model, not
+// real OP-TEE, printing what happened at each step. `make run` is the same
+// through real OP-TEE on the emulated board.
 #include <cstdio>
 
 #include "guest_driver.hpp"

@@ -2,12 +2,15 @@
 // The OP-TEE SMC and message ABI as the mediator needs it: function ids and
 // return codes of optee_smc.h, structures of optee_msg.h and the RPC
 // commands of optee_rpc_cmd.h (OP-TEE 4.5). Written from the published ABI;
-// every number here is fixed by that ABI.
+// every number here is fixed by that ABI. The ids, codes and commands that
+// the kernel series, the model and the eBPF tools share come from tables/.
 #pragma once
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
+
+#include "teemed_tables.h"
 
 namespace teemed::abi {
 
@@ -31,45 +34,47 @@ constexpr uint32_t fast_val(uint32_t owner, uint32_t func) {
 }
 constexpr uint32_t std_val(uint32_t func) { return (kOwnerTrustedOs << kOwnerShift) | func; }
 
-// ---- optee_smc.h function ids ------------------------------------------
-inline constexpr uint32_t kCallsCount = fast_val(kOwnerTrustedOsEnd, 0xff00);
-inline constexpr uint32_t kCallsUid = fast_val(kOwnerTrustedOsEnd, 0xff01);
-inline constexpr uint32_t kCallsRevision = fast_val(kOwnerTrustedOsEnd, 0xff03);
-inline constexpr uint32_t kGetOsUuid = fast_val(kOwnerTrustedOs, 0);
-inline constexpr uint32_t kGetOsRevision = fast_val(kOwnerTrustedOs, 1);
-inline constexpr uint32_t kGetShmConfig = fast_val(kOwnerTrustedOs, 7);
-inline constexpr uint32_t kL2ccMutex = fast_val(kOwnerTrustedOs, 8);
-inline constexpr uint32_t kExchangeCapabilities = fast_val(kOwnerTrustedOs, 9);
-inline constexpr uint32_t kDisableShmCache = fast_val(kOwnerTrustedOs, 10);
-inline constexpr uint32_t kEnableShmCache = fast_val(kOwnerTrustedOs, 11);
-inline constexpr uint32_t kBootSecondary = fast_val(kOwnerTrustedOs, 12);
-inline constexpr uint32_t kVmCreated = fast_val(kOwnerTrustedOs, 13);
-inline constexpr uint32_t kVmDestroyed = fast_val(kOwnerTrustedOs, 14);
-inline constexpr uint32_t kGetThreadCount = fast_val(kOwnerTrustedOs, 15);
-inline constexpr uint32_t kEnableAsyncNotif = fast_val(kOwnerTrustedOs, 16);
-inline constexpr uint32_t kGetAsyncNotifValue = fast_val(kOwnerTrustedOs, 17);
-inline constexpr uint32_t kCallWithArg = std_val(4);
-inline constexpr uint32_t kReturnFromRpc = std_val(3);
-inline constexpr uint32_t kCallWithRpcArg = std_val(18);
-inline constexpr uint32_t kCallWithRegdArg = std_val(19);
+// ---- optee_smc.h function ids and return codes -------------------------
+// The numbers come from tables/optee_smc.tsv and tables/optee_returns.tsv
+// (teemed_tables.h, generated), under upstream's names; the k-names are
+// the library's aliases of them.
+inline constexpr uint32_t kCallsCount = OPTEE_SMC_CALLS_COUNT;
+inline constexpr uint32_t kCallsUid = OPTEE_SMC_CALLS_UID;
+inline constexpr uint32_t kCallsRevision = OPTEE_SMC_CALLS_REVISION;
+inline constexpr uint32_t kGetOsUuid = OPTEE_SMC_CALL_GET_OS_UUID;
+inline constexpr uint32_t kGetOsRevision = OPTEE_SMC_CALL_GET_OS_REVISION;
+inline constexpr uint32_t kGetShmConfig = OPTEE_SMC_GET_SHM_CONFIG;
+inline constexpr uint32_t kL2ccMutex = OPTEE_SMC_L2CC_MUTEX;
+inline constexpr uint32_t kExchangeCapabilities = OPTEE_SMC_EXCHANGE_CAPABILITIES;
+inline constexpr uint32_t kDisableShmCache = OPTEE_SMC_DISABLE_SHM_CACHE;
+inline constexpr uint32_t kEnableShmCache = OPTEE_SMC_ENABLE_SHM_CACHE;
+inline constexpr uint32_t kBootSecondary = OPTEE_SMC_BOOT_SECONDARY;
+inline constexpr uint32_t kVmCreated = OPTEE_SMC_VM_CREATED;
+inline constexpr uint32_t kVmDestroyed = OPTEE_SMC_VM_DESTROYED;
+inline constexpr uint32_t kGetThreadCount = OPTEE_SMC_GET_THREAD_COUNT;
+inline constexpr uint32_t kEnableAsyncNotif = OPTEE_SMC_ENABLE_ASYNC_NOTIF;
+inline constexpr uint32_t kGetAsyncNotifValue = OPTEE_SMC_GET_ASYNC_NOTIF_VALUE;
+inline constexpr uint32_t kCallWithArg = OPTEE_SMC_CALL_WITH_ARG;
+inline constexpr uint32_t kReturnFromRpc = OPTEE_SMC_CALL_RETURN_FROM_RPC;
+inline constexpr uint32_t kCallWithRpcArg = OPTEE_SMC_CALL_WITH_RPC_ARG;
+inline constexpr uint32_t kCallWithRegdArg = OPTEE_SMC_CALL_WITH_REGD_ARG;
 
-// ---- return codes -------------------------------------------------------
-inline constexpr uint32_t kReturnOk = 0;
-inline constexpr uint32_t kReturnEThreadLimit = 1;
-inline constexpr uint32_t kReturnEBusy = 2;
-inline constexpr uint32_t kReturnEResume = 3;
-inline constexpr uint32_t kReturnEBadAddr = 4;
-inline constexpr uint32_t kReturnEBadCmd = 5;
-inline constexpr uint32_t kReturnENoMem = 6;
-inline constexpr uint32_t kReturnENotAvail = 7;
-inline constexpr uint32_t kReturnUnknownFunction = 0xffffffffu;
+inline constexpr uint32_t kReturnOk = OPTEE_SMC_RETURN_OK;
+inline constexpr uint32_t kReturnEThreadLimit = OPTEE_SMC_RETURN_ETHREAD_LIMIT;
+inline constexpr uint32_t kReturnEBusy = OPTEE_SMC_RETURN_EBUSY;
+inline constexpr uint32_t kReturnEResume = OPTEE_SMC_RETURN_ERESUME;
+inline constexpr uint32_t kReturnEBadAddr = OPTEE_SMC_RETURN_EBADADDR;
+inline constexpr uint32_t kReturnEBadCmd = OPTEE_SMC_RETURN_EBADCMD;
+inline constexpr uint32_t kReturnENoMem = OPTEE_SMC_RETURN_ENOMEM;
+inline constexpr uint32_t kReturnENotAvail = OPTEE_SMC_RETURN_ENOTAVAIL;
+inline constexpr uint32_t kReturnUnknownFunction = OPTEE_SMC_RETURN_UNKNOWN_FUNCTION;
 
-inline constexpr uint32_t kRpcPrefixMask = 0xffff0000u;
-inline constexpr uint32_t kRpcPrefix = 0xffff0000u;
-inline constexpr uint32_t kRpcFuncAlloc = 0;
-inline constexpr uint32_t kRpcFuncFree = 2;
-inline constexpr uint32_t kRpcFuncForeignIntr = 4;
-inline constexpr uint32_t kRpcFuncCmd = 5;
+inline constexpr uint32_t kRpcPrefixMask = OPTEE_SMC_RETURN_RPC_PREFIX_MASK;
+inline constexpr uint32_t kRpcPrefix = OPTEE_SMC_RETURN_RPC_PREFIX;
+inline constexpr uint32_t kRpcFuncAlloc = OPTEE_SMC_RPC_FUNC_ALLOC;
+inline constexpr uint32_t kRpcFuncFree = OPTEE_SMC_RPC_FUNC_FREE;
+inline constexpr uint32_t kRpcFuncForeignIntr = OPTEE_SMC_RPC_FUNC_FOREIGN_INTR;
+inline constexpr uint32_t kRpcFuncCmd = OPTEE_SMC_RPC_FUNC_CMD;
 // OPTEE_SMC_RETURN_IS_RPC: UNKNOWN_FUNCTION (0xffffffff) shares the prefix
 // but is an answer, not an RPC.
 constexpr bool is_rpc(uint64_t a0)
@@ -78,6 +83,61 @@ constexpr bool is_rpc(uint64_t a0)
 }
 constexpr uint32_t rpc_func(uint64_t a0) { return uint32_t(a0) & 0xffffu; }
 constexpr uint32_t rpc_val(uint32_t func) { return kRpcPrefix | func; }
+
+// Who does what with each id, command and RPC (the handling columns of
+// tables/optee_smc.tsv and tables/optee_msg.tsv).
+enum class Handling { forward, mediate, refuse, answer };
+
+struct FastCallRule {
+	uint32_t fid;
+	const char *name;
+	Handling kernel;
+	Handling library;
+	uint32_t answer; // the library's a0 when library is answer
+};
+
+// The fast calls of the table: the yielding ones (std_val) are the life of
+// a call (std_call.cpp), not a rule.
+inline constexpr FastCallRule kFastCallRules[] = {
+#define TEEMED_FAST_RULE(id, name, kernel, library, answer) \
+	{id, name, Handling::kernel, Handling::library, answer},
+	TEEMED_OPTEE_SMC_IDS(TEEMED_FAST_RULE)
+#undef TEEMED_FAST_RULE
+};
+
+// The rule for a fast call id, or nullptr: an id no table names is
+// answered UNKNOWN_FUNCTION, as OP-TEE does.
+constexpr const FastCallRule *fast_call_rule(uint32_t fid)
+{
+	if (!is_fast(fid))
+		return nullptr;
+	for (const auto &r : kFastCallRules)
+		if (r.fid == fid)
+			return &r;
+	return nullptr;
+}
+
+struct CmdRule {
+	uint32_t cmd;
+	const char *name;
+	Handling kernel;
+	Handling library;
+};
+
+inline constexpr CmdRule kMsgCmdRules[] = {
+#define TEEMED_CMD_RULE(value, name, kernel, library) {value, name, Handling::kernel, Handling::library},
+	TEEMED_OPTEE_MSG_CMDS(TEEMED_CMD_RULE)
+#undef TEEMED_CMD_RULE
+};
+
+// Whether a side (the kernel, the library) lets a message command through.
+constexpr bool cmd_forwarded(uint32_t cmd, Handling CmdRule::*side)
+{
+	for (const auto &r : kMsgCmdRules)
+		if (r.cmd == cmd)
+			return r.*side != Handling::refuse;
+	return false;
+}
 
 // ---- capabilities (EXCHANGE_CAPABILITIES) -------------------------------
 inline constexpr uint32_t kSecCapHaveReservedShm = 1u << 0;
@@ -117,14 +177,14 @@ constexpr bool is_output(uint32_t t) {
 	       t == kAttrRmemInout || t == kAttrTmemOutput || t == kAttrTmemInout;
 }
 
-inline constexpr uint32_t kCmdOpenSession = 0;
-inline constexpr uint32_t kCmdInvokeCommand = 1;
-inline constexpr uint32_t kCmdCloseSession = 2;
-inline constexpr uint32_t kCmdCancel = 3;
-inline constexpr uint32_t kCmdRegisterShm = 4;
-inline constexpr uint32_t kCmdUnregisterShm = 5;
-inline constexpr uint32_t kCmdDoBottomHalf = 6;
-inline constexpr uint32_t kCmdStopAsyncNotif = 7;
+inline constexpr uint32_t kCmdOpenSession = OPTEE_MSG_CMD_OPEN_SESSION;
+inline constexpr uint32_t kCmdInvokeCommand = OPTEE_MSG_CMD_INVOKE_COMMAND;
+inline constexpr uint32_t kCmdCloseSession = OPTEE_MSG_CMD_CLOSE_SESSION;
+inline constexpr uint32_t kCmdCancel = OPTEE_MSG_CMD_CANCEL;
+inline constexpr uint32_t kCmdRegisterShm = OPTEE_MSG_CMD_REGISTER_SHM;
+inline constexpr uint32_t kCmdUnregisterShm = OPTEE_MSG_CMD_UNREGISTER_SHM;
+inline constexpr uint32_t kCmdDoBottomHalf = OPTEE_MSG_CMD_DO_BOTTOM_HALF;
+inline constexpr uint32_t kCmdStopAsyncNotif = OPTEE_MSG_CMD_STOP_ASYNC_NOTIF;
 
 inline constexpr size_t kPageSize = 4096; // OPTEE_MSG_NONCONTIG_PAGE_SIZE
 inline constexpr uint64_t kPageMask = kPageSize - 1;
@@ -155,7 +215,7 @@ constexpr size_t arg_size(size_t num_params) {
 // OPTEE_MSG_MAX_NUM_PARAMS: as many as fit in one page with the header.
 inline constexpr uint32_t kMaxNumParams = (kPageSize - sizeof(MsgArgHeader)) / sizeof(MsgParam);
 // THREAD_RPC_MAX_NUM_PARAMS of OP-TEE: the size of an RPC argument.
-inline constexpr uint32_t kRpcMaxNumParams = 4;
+inline constexpr uint32_t kRpcMaxNumParams = TEEMED_LIMIT_RPC_MAX_NUM_PARAMS;
 // A NONCONTIG page list page: 511 page addresses, then the next list page.
 inline constexpr size_t kPagesPerListPage = kPageSize / sizeof(uint64_t) - 1;
 
@@ -166,14 +226,14 @@ inline constexpr size_t kOffSession = offsetof(MsgArgHeader, session);
 constexpr size_t param_off(size_t i) { return sizeof(MsgArgHeader) + i * sizeof(MsgParam); }
 
 // ---- optee_rpc_cmd.h ---------------------------------------------------
-inline constexpr uint32_t kRpcCmdLoadTa = 0;
-inline constexpr uint32_t kRpcCmdRpmb = 1;
-inline constexpr uint32_t kRpcCmdFs = 2;
-inline constexpr uint32_t kRpcCmdGetTime = 3;
-inline constexpr uint32_t kRpcCmdNotification = 4;
-inline constexpr uint32_t kRpcCmdSuspend = 5;
-inline constexpr uint32_t kRpcCmdShmAlloc = 6;
-inline constexpr uint32_t kRpcCmdShmFree = 7;
+inline constexpr uint32_t kRpcCmdLoadTa = OPTEE_RPC_CMD_LOAD_TA;
+inline constexpr uint32_t kRpcCmdRpmb = OPTEE_RPC_CMD_RPMB;
+inline constexpr uint32_t kRpcCmdFs = OPTEE_RPC_CMD_FS;
+inline constexpr uint32_t kRpcCmdGetTime = OPTEE_RPC_CMD_GET_TIME;
+inline constexpr uint32_t kRpcCmdNotification = OPTEE_RPC_CMD_NOTIFICATION;
+inline constexpr uint32_t kRpcCmdSuspend = OPTEE_RPC_CMD_SUSPEND;
+inline constexpr uint32_t kRpcCmdShmAlloc = OPTEE_RPC_CMD_SHM_ALLOC;
+inline constexpr uint32_t kRpcCmdShmFree = OPTEE_RPC_CMD_SHM_FREE;
 inline constexpr uint32_t kRpcShmTypeAppl = 0;
 inline constexpr uint32_t kRpcShmTypeKernel = 1;
 inline constexpr uint32_t kRpcShmTypeGlobal = 2;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# board/kernel.sh — print the path of the host kernel as a raw arm64
+# board/image.sh — print the path of the host kernel as a raw arm64
 # Image (what QEMU's -kernel hands u-boot's booti).  Debian's arm64
 # vmlinuz is a raw Image today; older/other builds ship it gzip'd or as an
 # EFI zboot image, which are unpacked into the cache.

@@ -13,34 +13,16 @@
 #include <stdexcept>
 #include <vector>
 
+#include "guest_ram.hpp"
 #include "model_backend.hpp"
-#include "teemed/optee_abi.hpp"
+#include "optee_abi.hpp"
 #include "teemed/vm.hpp"
 
 namespace teemed::test {
 
 using namespace abi;
 
-class GuestRam {
-public:
-	explicit GuestRam(size_t pages) : size_(pages * kPageSize)
-	{
-		void *p = mmap(nullptr, size_ + 2 * kPageSize, PROT_NONE,
-			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (p == MAP_FAILED)
-			throw std::runtime_error("mmap");
-		base_ = static_cast<std::byte *>(p) + kPageSize;
-		mprotect(base_, size_, PROT_READ | PROT_WRITE);
-	}
-	~GuestRam() { munmap(base_ - kPageSize, size_ + 2 * kPageSize); }
-	GuestRam(const GuestRam &) = delete;
-	std::byte *data() { return base_; }
-	size_t size() const { return size_; }
-
-private:
-	size_t size_;
-	std::byte *base_;
-};
+using model::GuestRam;
 
 inline std::vector<std::byte> ta_image()
 {
@@ -56,7 +38,7 @@ public:
 	static constexpr uint64_t kIpa = 0x40000000;
 
 	Guest(Backend &be, size_t pages = 512, const Limits &lim = {}, uint64_t label = 0)
-		: ram_(pages)
+		: ram_(pages * kPageSize)
 	{
 		auto vm = Vm::create(be, lim, label);
 		if (!vm)

@@ -5,7 +5,7 @@
 #include <atomic>
 
 #include "teemed/backend.hpp"
-#include "teemed/optee_abi.hpp"
+#include "optee_abi.hpp"
 
 namespace teemed::bench {
 
