@@ -11,14 +11,12 @@
 #include "teemedlat.h"
 #include "optee_fids.h"
 #include "bits.bpf.h"
+#include "filter.bpf.h"
 
 #define MAX_ENTRIES	10240
 #define MAX_THREADS	4096
 
 /* Knobs, set by the loader before load. */
-const volatile __u32 targ_tgid = 0;		/* 0: any VMM */
-const volatile __u32 targ_client = 0;
-const volatile bool filter_client = false;
 const volatile __u64 unit_div = 1000;		/* ns -> histogram unit */
 const volatile bool per_event = false;
 const volatile bool with_hists = true;
@@ -82,15 +80,6 @@ static const struct thread_state zero_thread;
 static const struct call_stats zero_stats;
 static const struct backend_stats zero_backend;
 static const struct hist zero_hist;
-
-static __always_inline bool traced(__u32 client_id)
-{
-	if (targ_tgid && (bpf_get_current_pid_tgid() >> 32) != targ_tgid)
-		return false;
-	if (filter_client && client_id != targ_client)
-		return false;
-	return true;
-}
 
 static __always_inline __u32 cur_tid(void)
 {

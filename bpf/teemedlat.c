@@ -25,29 +25,18 @@
 #define PIN_DIR TEEMED_PIN_ROOT "/teemedlat"
 
 static struct env {
-	int pid;
-	long client;
-	const char *binary;
+	struct trace_opts common;
 	int interval;
-	int duration;
 	bool events;
 	bool table;
-	bool json;
 	bool kvm;
-	bool kernel;
-	bool pin;
-	bool verbose;
 	unsigned int stages; /* bit per stage shown */
-	const char *pin_dir;
 	unsigned long long unit_div;
 	const char *unit;
 } env = {
-	.client = -1,
+	.common = { .client = -1, .kernel = true, .pin = true, .pin_dir = PIN_DIR },
 	.kvm = true,
-	.kernel = true,
-	.pin = true,
 	.stages = (1u << NR_STAGES) - 1,
-	.pin_dir = PIN_DIR,
 	.unit_div = 1000,
 	.unit = "usecs",
 };
@@ -86,24 +75,14 @@ const char argp_program_doc[] =
 "    bpftool map dump pinned " PIN_DIR "/calls\n";
 
 static const struct argp_option opts[] = {
-	{ "pid", 'p', "PID", 0, "Trace this VMM process only", 0 },
-	{ "binary", 'b', "PATH", 0, "Binary or library with the teemed probes "
-	  "(default: the libteemed mapped by PID, else its executable)", 0 },
-	{ "client", 'c', "ID", 0, "Trace this VM (OP-TEE client id) only", 0 },
 	{ "interval", 'i', "SEC", 0, "Print and clear every SEC seconds", 0 },
-	{ "duration", 'd', "SEC", 0, "Stop after SEC seconds", 0 },
 	{ "events", 'e', NULL, 0, "Per-event mode: one line per SMC", 0 },
 	{ "table", 'T', NULL, 0, "Summary table only, no histograms", 0 },
 	{ "stages", 's', "LIST", 0, "Histograms of these stages only "
 	  "(total,vmm,backend,secure,guest)", 0 },
 	{ "milliseconds", 'm', NULL, 0, "Millisecond histograms", 0 },
 	{ "nanoseconds", 'n', NULL, 0, "Nanosecond histograms", 0 },
-	{ "json", 'j', NULL, 0, "JSON output, one document per interval", 0 },
 	{ "no-kvm", 'K', NULL, 0, "Do not attach to KVM's tracepoints", 0 },
-	{ "no-kernel", 'k', NULL, 0, "Do not attach to the tee_vm tracepoints", 0 },
-	{ "pin-dir", 'P', "DIR", 0, "Pin the maps here (default " PIN_DIR ")", 0 },
-	{ "no-pin", 'N', NULL, 0, "Do not pin the maps", 0 },
-	{ "verbose", 'v', NULL, 0, "libbpf debug output", 0 },
 	{ NULL, 'h', NULL, OPTION_HIDDEN, "Show the full help", 0 },
 	{},
 };
@@ -111,19 +90,11 @@ static const struct argp_option opts[] = {
 static error_t parse_arg(int key, char *arg, struct argp_state *state)
 {
 	switch (key) {
-	case 'p': env.pid = parse_num_arg(arg, state, 1); break;
-	case 'b': env.binary = arg; break;
-	case 'c': env.client = parse_num_arg(arg, state, 0); break;
+	case ARGP_KEY_INIT: state->child_inputs[0] = &env.common; break;
 	case 'i': env.interval = parse_num_arg(arg, state, 1); break;
-	case 'd': env.duration = parse_num_arg(arg, state, 1); break;
 	case 'e': env.events = true; break;
 	case 'T': env.table = true; break;
-	case 'j': env.json = true; break;
 	case 'K': env.kvm = false; break;
-	case 'k': env.kernel = false; break;
-	case 'P': env.pin_dir = arg; break;
-	case 'N': env.pin = false; break;
-	case 'v': env.verbose = true; break;
 	case 'm': env.unit_div = 1000000; env.unit = "msecs"; break;
 	case 'n': env.unit_div = 1; env.unit = "nsecs"; break;
 	case 's': {
@@ -382,7 +353,7 @@ static void print_maps(struct teemedlat_bpf *obj, bool clear)
 	struct hrow *h = read_map(bpf_map__fd(obj->maps.hists), sizeof(struct hist),
 				  sizeof(struct hrow), &nh, clear);
 
-	if (env.json) {
+	if (env.common.json) {
 		print_json(r, n, b, nb, h, nh);
 	} else {
 		char ts[32];
@@ -413,7 +384,7 @@ static int handle_event(void *ctx, void *data, size_t len)
 	(void)len;
 	if (!t0)
 		t0 = e->ts_ns;
-	if (env.json) {
+	if (env.common.json) {
 		printf("{\"ts_ns\": %llu, \"pid\": %u, \"tid\": %u, \"client_id\": %u, "
 		       "\"label\": %llu, \"fid\": %u, \"a0_out\": %llu, \"backend_calls\": %u",
 		       (unsigned long long)e->ts_ns, e->pid, e->tid, e->client_id,
@@ -449,8 +420,9 @@ static void tick(void *obj)
 
 int main(int argc, char **argv)
 {
-	static const struct argp argp = { opts, parse_arg, NULL, argp_program_doc, NULL, NULL,
-					  NULL };
+	static const struct argp_child children[] = { { &trace_common_argp, 0, NULL, 0 }, {} };
+	static const struct argp argp = { opts, parse_arg, NULL, argp_program_doc, children,
+					  NULL, NULL };
 	struct ring_buffer *rb = NULL;
 	struct teemedlat_bpf *obj;
 	char binbuf[512];
@@ -461,29 +433,27 @@ int main(int argc, char **argv)
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
 	if (err)
 		return err;
-	set_libbpf_verbosity(env.verbose);
+	set_libbpf_verbosity(env.common.verbose);
 
-	binary = resolve_binary(env.binary, env.pid, binbuf, sizeof(binbuf));
-	if (!binary) {
-		fprintf(stderr, "teemedlat: which binary has the probes? Give -b PATH or -p PID\n");
+	binary = trace_binary(&env.common, "teemedlat", binbuf, sizeof(binbuf));
+	if (!binary)
 		return 1;
-	}
 
 	obj = teemedlat_bpf__open();
 	if (!obj) {
 		fprintf(stderr, "teemedlat: cannot open the BPF object: %s\n", strerror(errno));
 		return 1;
 	}
-	obj->rodata->targ_tgid = env.pid;
-	obj->rodata->filter_client = env.client >= 0;
-	obj->rodata->targ_client = env.client >= 0 ? env.client : 0;
+	obj->rodata->targ_tgid = env.common.pid;
+	obj->rodata->filter_client = env.common.client >= 0;
+	obj->rodata->targ_client = env.common.client >= 0 ? env.common.client : 0;
 	obj->rodata->unit_div = env.unit_div;
 	obj->rodata->per_event = env.events;
 	obj->rodata->with_hists = !env.events;
 
 	/* The tee_vm tracepoints exist on the patched (arm64) kernel only;
 	 * KVM's wherever KVM is built in or loaded. */
-	kernel_tp = env.kernel && tracefs_has("tee_vm", NULL);
+	kernel_tp = env.common.kernel && tracefs_has("tee_vm", NULL);
 	bpf_program__set_autoload(obj->progs.tee_vm_call_begin, kernel_tp);
 	bpf_program__set_autoload(obj->progs.tee_vm_call_end, kernel_tp);
 	kvm_tp = env.kvm && tracefs_has("kvm", "kvm_exit") && tracefs_has("kvm", "kvm_entry") &&
@@ -492,18 +462,10 @@ int main(int argc, char **argv)
 	bpf_program__set_autoload(obj->progs.kvm_entry, kvm_tp);
 	bpf_program__set_autoload(obj->progs.kvm_userspace_exit, kvm_tp);
 
-	err = teemedlat_bpf__load(obj);
-	if (err) {
-		fprintf(stderr, "teemedlat: cannot load the BPF programs: %s\n", strerror(-err));
-		goto out;
-	}
-
 	/* The tracepoint programs attach by their section names. */
-	err = teemedlat_bpf__attach(obj);
-	if (err) {
-		fprintf(stderr, "teemedlat: cannot attach: %s\n", strerror(-err));
+	err = trace_load_attach(obj->skeleton, "teemedlat");
+	if (err)
 		goto out;
-	}
 	{
 		const struct usdt_prog usdt[] = {
 			{ obj->progs.smc_entry, &obj->links.smc_entry, "smc_entry", false },
@@ -512,17 +474,14 @@ int main(int argc, char **argv)
 			{ obj->progs.backend_exit, &obj->links.backend_exit, "backend_exit", false },
 		};
 
-		err = attach_teemed_usdts(usdt, 4, env.pid, binary);
+		err = attach_teemed_usdts(usdt, 4, env.common.pid, binary);
 		if (err)
 			goto out;
 	}
 
-	if (env.pin) {
-		err = pin_maps(obj->obj, env.pin_dir, pinned_maps);
-		if (err)
-			goto out;
-		pinned = true;
-	}
+	err = trace_pin(&env.common, obj->obj, pinned_maps, &pinned);
+	if (err)
+		goto out;
 	if (env.events) {
 		rb = ring_buffer__new(bpf_map__fd(obj->maps.events), handle_event, NULL, NULL);
 		if (!rb) {
@@ -533,9 +492,9 @@ int main(int argc, char **argv)
 	}
 
 	fprintf(stderr, "Tracing teemed SMCs in %s%s%s%s%s... Hit Ctrl-C to end.\n", binary,
-		env.pid ? " (pid filter)" : "", kernel_tp ? ", tee_vm tracepoints" : "",
+		env.common.pid ? " (pid filter)" : "", kernel_tp ? ", tee_vm tracepoints" : "",
 		kvm_tp ? ", KVM tracepoints" : "", pinned ? ", maps pinned" : "");
-	if (env.events && !env.json)
+	if (env.events && !env.common.json)
 		printf("%-11s %-7s %-7s %-4s %-6s %-22s %-10s %9s %9s %9s %9s\n", "TIME(s)", "PID",
 		       "TID", "VM", "LABEL", "FUNCTION", "A0_OUT", "TOTAL(us)", "VMM(us)",
 		       "BACKEND", "SECURE");
@@ -545,7 +504,7 @@ int main(int argc, char **argv)
 		/* Events print as they come; otherwise the maps, every
 		 * interval and at the end. */
 		const struct trace_loop loop = {
-			.rb = rb, .duration = env.duration, .pid = env.pid,
+			.rb = rb, .duration = env.common.duration, .pid = env.common.pid,
 			.interval = env.events ? 0 : env.interval, .tick = tick, .ctx = obj,
 		};
 
@@ -557,7 +516,7 @@ int main(int argc, char **argv)
 out:
 	ring_buffer__free(rb);
 	if (pinned)
-		unpin_maps(obj->obj, env.pin_dir, pinned_maps);
+		unpin_maps(obj->obj, env.common.pin_dir, pinned_maps);
 	teemedlat_bpf__destroy(obj);
 	return err ? 1 : 0;
 }

@@ -12,12 +12,9 @@
 #include "teemedpins.h"
 #include "optee_fids.h"
 #include "bits.bpf.h"
+#include "filter.bpf.h"
 
 #define MAX_VMS 10240
-
-const volatile __u32 targ_tgid = 0;
-const volatile __u32 targ_client = 0;
-const volatile bool filter_client = false;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -47,15 +44,6 @@ struct {
 
 static const struct vm_pins zero_vm;
 static const struct kvm_pins zero_kvm;
-
-static __always_inline bool traced(__u32 client_id)
-{
-	if (targ_tgid && (bpf_get_current_pid_tgid() >> 32) != targ_tgid)
-		return false;
-	if (filter_client && client_id != targ_client)
-		return false;
-	return true;
-}
 
 static __always_inline struct pins_summary *sum(void)
 {

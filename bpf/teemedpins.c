@@ -24,25 +24,14 @@
 #define PIN_DIR TEEMED_PIN_ROOT "/teemedpins"
 
 static struct env {
-	int pid;
-	long client;
-	const char *binary;
+	struct trace_opts common;
 	int interval;
-	int duration;
 	bool check;
 	bool calls;
-	bool json;
 	bool quiet;
-	bool kernel;
-	bool pin;
-	bool verbose;
-	const char *pin_dir;
 } env = {
-	.client = -1,
+	.common = { .client = -1, .kernel = true, .pin = true, .pin_dir = PIN_DIR },
 	.calls = true,
-	.kernel = true,
-	.pin = true,
-	.pin_dir = PIN_DIR,
 };
 
 static const char *const pinned_maps[] = { "vms", "kvms", "summary", NULL };
@@ -61,7 +50,7 @@ const char argp_program_doc[] =
 "EXAMPLES:\n"
 "    teemedpins -p 1234           # the VMM of pid 1234; table at Ctrl-C\n"
 "    teemedpins -p 1234 -i 1      # the table every second\n"
-"    teemedpins -p 1234 --check   # exit 1 if a VM leaked pins (ends with the VMM)\n"
+"    teemedpins -p 1234 --check   # exit 2 if a VM leaked pins (ends with the VMM)\n"
 "    teemedpins -b ./teemed-vmm -c 2 -d 60 --check  # VM 2, one minute\n"
 "    teemedpins -p 1234 -j        # JSON: alarms as they come, then the table\n"
 "    teemedpins -p 1234 -C -q --check  # leak watch only: no probe on every SMC\n"
@@ -74,21 +63,11 @@ const char argp_program_doc[] =
 enum { OPT_CHECK = 256 };
 
 static const struct argp_option opts[] = {
-	{ "pid", 'p', "PID", 0, "Trace this VMM process only", 0 },
-	{ "binary", 'b', "PATH", 0, "Binary or library with the teemed probes "
-	  "(default: the libteemed mapped by PID, else its executable)", 0 },
-	{ "client", 'c', "ID", 0, "Trace this VM (OP-TEE client id) only", 0 },
 	{ "interval", 'i', "SEC", 0, "Print the table every SEC seconds", 0 },
-	{ "duration", 'd', "SEC", 0, "Stop after SEC seconds", 0 },
 	{ "check", OPT_CHECK, NULL, 0, "Exit with status 2 if any leak was seen", 0 },
 	{ "no-calls", 'C', NULL, 0, "Do not count calls in flight: no probe on every "
 	  "SMC, pins only (near-zero overhead)", 0 },
-	{ "json", 'j', NULL, 0, "JSON output", 0 },
 	{ "quiet", 'q', NULL, 0, "Alarms only, no table", 0 },
-	{ "no-kernel", 'k', NULL, 0, "Do not attach to the tee_vm tracepoints", 0 },
-	{ "pin-dir", 'P', "DIR", 0, "Pin the maps here (default " PIN_DIR ")", 0 },
-	{ "no-pin", 'N', NULL, 0, "Do not pin the maps", 0 },
-	{ "verbose", 'v', NULL, 0, "libbpf debug output", 0 },
 	{ NULL, 'h', NULL, OPTION_HIDDEN, "Show the full help", 0 },
 	{},
 };
@@ -96,19 +75,11 @@ static const struct argp_option opts[] = {
 static error_t parse_arg(int key, char *arg, struct argp_state *state)
 {
 	switch (key) {
-	case 'p': env.pid = parse_num_arg(arg, state, 1); break;
-	case 'b': env.binary = arg; break;
-	case 'c': env.client = parse_num_arg(arg, state, 0); break;
+	case ARGP_KEY_INIT: state->child_inputs[0] = &env.common; break;
 	case 'i': env.interval = parse_num_arg(arg, state, 1); break;
-	case 'd': env.duration = parse_num_arg(arg, state, 1); break;
 	case OPT_CHECK: env.check = true; break;
 	case 'C': env.calls = false; break;
-	case 'j': env.json = true; break;
 	case 'q': env.quiet = true; break;
-	case 'k': env.kernel = false; break;
-	case 'P': env.pin_dir = arg; break;
-	case 'N': env.pin = false; break;
-	case 'v': env.verbose = true; break;
 	case 'h': argp_state_help(state, stderr, ARGP_HELP_STD_HELP); break;
 	default: return ARGP_ERR_UNKNOWN;
 	}
@@ -132,7 +103,7 @@ static int handle_alarm(void *ctx, void *data, size_t len)
 	(void)ctx;
 	(void)len;
 	alarms_seen++;
-	if (env.json) {
+	if (env.common.json) {
 		printf("{\"alarm\": {\"source\": \"%s\", \"pid\": %u, \"client_id\": %u, "
 		       "\"label\": %llu, \"pages\": %lld, \"buffers\": %lld, \"lib_leaked\": %llu, "
 		       "\"lost_thread\": %u}}\n",
@@ -222,7 +193,7 @@ static void print_table(struct teemedpins_bpf *obj, bool kernel_tp)
 	char ts[16];
 
 	bpf_map_lookup_elem(bpf_map__fd(obj->maps.summary), &zero, &s);
-	if (env.json) {
+	if (env.common.json) {
 		printf("{\"summary\": {\"vms_created\": %llu, \"vms_destroyed\": %llu, "
 		       "\"vms_leaked\": %llu, \"pages_leaked\": %llu, \"kvms_created\": %llu, "
 		       "\"kvms_destroyed\": %llu, \"kvms_leaked\": %llu, \"alarms\": %lu},\n \"vms\": [",
@@ -320,8 +291,9 @@ static void tick(void *p)
 
 int main(int argc, char **argv)
 {
-	static const struct argp argp = { opts, parse_arg, NULL, argp_program_doc, NULL, NULL,
-					  NULL };
+	static const struct argp_child children[] = { { &trace_common_argp, 0, NULL, 0 }, {} };
+	static const struct argp argp = { opts, parse_arg, NULL, argp_program_doc, children,
+					  NULL, NULL };
 	struct ring_buffer *rb = NULL;
 	struct teemedpins_bpf *obj;
 	char binbuf[512];
@@ -332,24 +304,22 @@ int main(int argc, char **argv)
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
 	if (err)
 		return 1;
-	set_libbpf_verbosity(env.verbose);
+	set_libbpf_verbosity(env.common.verbose);
 
-	binary = resolve_binary(env.binary, env.pid, binbuf, sizeof(binbuf));
-	if (!binary) {
-		fprintf(stderr, "teemedpins: which binary has the probes? Give -b PATH or -p PID\n");
+	binary = trace_binary(&env.common, "teemedpins", binbuf, sizeof(binbuf));
+	if (!binary)
 		return 1;
-	}
 	obj = teemedpins_bpf__open();
 	if (!obj) {
 		fprintf(stderr, "teemedpins: cannot open the BPF object: %s\n", strerror(errno));
 		return 1;
 	}
-	obj->rodata->targ_tgid = env.pid;
-	obj->rodata->filter_client = env.client >= 0;
-	obj->rodata->targ_client = env.client >= 0 ? env.client : 0;
+	obj->rodata->targ_tgid = env.common.pid;
+	obj->rodata->filter_client = env.common.client >= 0;
+	obj->rodata->targ_client = env.common.client >= 0 ? env.common.client : 0;
 
 	/* The host driver's side exists on the patched kernel only. */
-	kernel_tp = env.kernel && tracefs_has("tee_vm", NULL);
+	kernel_tp = env.common.kernel && tracefs_has("tee_vm", NULL);
 	bpf_program__set_autoload(obj->progs.tee_vm_create, kernel_tp);
 	bpf_program__set_autoload(obj->progs.tee_vm_pin, kernel_tp);
 	bpf_program__set_autoload(obj->progs.tee_vm_unpin, kernel_tp);
@@ -357,16 +327,10 @@ int main(int argc, char **argv)
 	bpf_program__set_autoload(obj->progs.smc_entry, env.calls);
 	bpf_program__set_autoload(obj->progs.smc_exit, env.calls);
 
-	err = teemedpins_bpf__load(obj);
-	if (err) {
-		fprintf(stderr, "teemedpins: cannot load the BPF programs: %s\n", strerror(-err));
+	/* The tracepoint programs attach by their section names. */
+	err = trace_load_attach(obj->skeleton, "teemedpins");
+	if (err)
 		goto out;
-	}
-	err = teemedpins_bpf__attach(obj);
-	if (err) {
-		fprintf(stderr, "teemedpins: cannot attach: %s\n", strerror(-err));
-		goto out;
-	}
 	{
 		/* Without the SMC probes only the calls figures go. */
 		const struct usdt_prog usdt[] = {
@@ -378,16 +342,13 @@ int main(int argc, char **argv)
 			{ obj->progs.smc_exit, &obj->links.smc_exit, "smc_exit", true },
 		};
 
-		err = attach_teemed_usdts(usdt, env.calls ? 6 : 4, env.pid, binary);
+		err = attach_teemed_usdts(usdt, env.calls ? 6 : 4, env.common.pid, binary);
 		if (err)
 			goto out;
 	}
-	if (env.pin) {
-		err = pin_maps(obj->obj, env.pin_dir, pinned_maps);
-		if (err)
-			goto out;
-		pinned = true;
-	}
+	err = trace_pin(&env.common, obj->obj, pinned_maps, &pinned);
+	if (err)
+		goto out;
 	rb = ring_buffer__new(bpf_map__fd(obj->maps.alarms), handle_alarm, NULL, NULL);
 	if (!rb) {
 		err = -errno;
@@ -396,14 +357,14 @@ int main(int argc, char **argv)
 	}
 
 	fprintf(stderr, "Tracing teemed pins in %s%s%s%s... Hit Ctrl-C to end.\n", binary,
-		env.pid ? " (pid filter)" : "", kernel_tp ? ", tee_vm tracepoints" : "",
+		env.common.pid ? " (pid filter)" : "", kernel_tp ? ", tee_vm tracepoints" : "",
 		pinned ? ", maps pinned" : "");
 	fflush(stderr);
 
 	{
 		struct table_ctx ctx = { obj, kernel_tp };
 		const struct trace_loop loop = {
-			.rb = rb, .duration = env.duration, .pid = env.pid,
+			.rb = rb, .duration = env.common.duration, .pid = env.common.pid,
 			.interval = env.quiet ? 0 : env.interval, .tick = tick, .ctx = &ctx,
 		};
 
@@ -415,7 +376,7 @@ int main(int argc, char **argv)
 out:
 	ring_buffer__free(rb);
 	if (pinned)
-		unpin_maps(obj->obj, env.pin_dir, pinned_maps);
+		unpin_maps(obj->obj, env.common.pin_dir, pinned_maps);
 	teemedpins_bpf__destroy(obj);
 	if (err)
 		return 1;

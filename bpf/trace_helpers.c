@@ -241,6 +241,77 @@ int trace_loop_run(const struct trace_loop *l)
 	return 0;
 }
 
+static const struct argp_option common_opts[] = {
+	{ "pid", 'p', "PID", 0, "Trace this VMM process only", 0 },
+	{ "binary", 'b', "PATH", 0, "Binary or library with the teemed probes "
+	  "(default: the libteemed mapped by PID, else its executable)", 0 },
+	{ "client", 'c', "ID", 0, "Trace this VM (OP-TEE client id) only", 0 },
+	{ "duration", 'd', "SEC", 0, "Stop after SEC seconds", 0 },
+	{ "json", 'j', NULL, 0, "JSON output", 0 },
+	{ "no-kernel", 'k', NULL, 0, "Do not attach to the tee_vm tracepoints", 0 },
+	{ "pin-dir", 'P', "DIR", 0, "Pin the maps here", 0 },
+	{ "no-pin", 'N', NULL, 0, "Do not pin the maps", 0 },
+	{ "verbose", 'v', NULL, 0, "libbpf debug output", 0 },
+	{},
+};
+
+static error_t parse_common(int key, char *arg, struct argp_state *state)
+{
+	struct trace_opts *o = state->input;
+
+	switch (key) {
+	case 'p': o->pid = parse_num_arg(arg, state, 1); break;
+	case 'b': o->binary = arg; break;
+	case 'c': o->client = parse_num_arg(arg, state, 0); break;
+	case 'd': o->duration = parse_num_arg(arg, state, 1); break;
+	case 'j': o->json = true; break;
+	case 'k': o->kernel = false; break;
+	case 'P': o->pin_dir = arg; break;
+	case 'N': o->pin = false; break;
+	case 'v': o->verbose = true; break;
+	default: return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+const struct argp trace_common_argp = { common_opts, parse_common, NULL, NULL, NULL, NULL, NULL };
+
+const char *trace_binary(const struct trace_opts *o, const char *tool, char *buf, size_t len)
+{
+	const char *binary = resolve_binary(o->binary, o->pid, buf, len);
+
+	if (!binary)
+		fprintf(stderr, "%s: which binary has the probes? Give -b PATH or -p PID\n", tool);
+	return binary;
+}
+
+int trace_load_attach(struct bpf_object_skeleton *skel, const char *tool)
+{
+	int err = bpf_object__load_skeleton(skel);
+
+	if (err) {
+		fprintf(stderr, "%s: cannot load the BPF programs: %s\n", tool, strerror(-err));
+		return err;
+	}
+	err = bpf_object__attach_skeleton(skel);
+	if (err)
+		fprintf(stderr, "%s: cannot attach: %s\n", tool, strerror(-err));
+	return err;
+}
+
+int trace_pin(const struct trace_opts *o, struct bpf_object *obj, const char *const maps[],
+	      bool *pinned)
+{
+	int err;
+
+	*pinned = false;
+	if (!o->pin)
+		return 0;
+	err = pin_maps(obj, o->pin_dir, maps);
+	*pinned = !err;
+	return err;
+}
+
 const char *resolve_binary(const char *binary, int pid, char *buf, size_t len)
 {
 	char path[64], line[512];

@@ -4,6 +4,7 @@
 #define __TEEMED_TRACE_HELPERS_H
 
 #include <stdbool.h>
+#include <argp.h>
 #include <stdio.h>
 #include <bpf/libbpf.h>
 
@@ -61,6 +62,33 @@ int trace_loop_run(const struct trace_loop *l);
 /* A number option of at least `min`, or argp_error(). */
 struct argp_state;
 long parse_num_arg(const char *arg, struct argp_state *state, long min);
+
+/* The options both tools take (-p -b -c -d -j -k -P -N -v): a tool's env
+ * embeds one, and its argp has trace_common_argp as a child whose input
+ * it is (state->child_inputs[0] at ARGP_KEY_INIT). */
+struct trace_opts {
+	int pid;
+	long client; /* -1: every VM */
+	const char *binary;
+	int duration;
+	bool json;
+	bool kernel;
+	bool pin;
+	bool verbose;
+	const char *pin_dir;
+};
+extern const struct argp trace_common_argp;
+
+/* The binary with the probes (resolve_binary), or NULL after saying so. */
+const char *trace_binary(const struct trace_opts *o, const char *tool, char *buf, size_t len);
+
+/* Load the skeleton's programs and attach those that attach by section
+ * name (the tracepoints); 0, or -errno after saying so. */
+int trace_load_attach(struct bpf_object_skeleton *skel, const char *tool);
+
+/* Pin maps[] of obj under o->pin_dir unless -N: 0 and *pinned, or -errno. */
+int trace_pin(const struct trace_opts *o, struct bpf_object *obj, const char *const maps[],
+	      bool *pinned);
 
 /* The binary holding the probes: the given one, the library or the VMM
  * mapped by PID, or NULL. */

@@ -687,25 +687,19 @@ struct hooks {
 };
 
 /*
- * CALL_WITH_ARG of @m, serving OP-TEE's RPCs until the call completes:
- * 0 with @m updated, 1 when stopped (hooks), < 0 an ioctl error, or
- * 0x10000 | a0 when OP-TEE refused the call itself.
+ * Serve OP-TEE's RPCs for the call in @c until it completes: 0, 1 when
+ * stopped (hooks), < 0 an ioctl error, or 0x10000 | a0 when OP-TEE refused
+ * the call itself. Without hooks (@h NULL), answered honestly: that is how
+ * a call left suspended is finished, so that it does not keep one of the
+ * partition's few OP-TEE threads.
  */
-static int run_call(struct vm *vm, struct msg *m, struct hooks *h, struct call *c)
+static int serve_call(struct vm *vm, struct call *c, struct hooks *h, int rc)
 {
 	struct hooks none = { 0 };
-	int rc, rounds, tries;
+	int rounds;
 
 	if (!h)
 		h = &none;
-	memset(c, 0, sizeof(*c));
-	for (tries = 0; tries < 2000; tries++) {
-		rc = call_start(vm, c, m);
-		if (rc || c->regs[0] != SMC_ETHREAD_LIMIT)
-			break;
-		call_end(vm, c);
-		usleep(500);
-	}
 	for (rounds = 0; !rc && rounds < 100000; rounds++) {
 		uint64_t regs[8] = { 0 };
 		struct msg ans;
@@ -748,45 +742,25 @@ static int run_call(struct vm *vm, struct msg *m, struct hooks *h, struct call *
 	return rc ? rc : -ETIMEDOUT;
 }
 
-/* Answer a call left suspended honestly until it completes, so that it
- * does not keep one of the partition's few OP-TEE threads */
 static int finish_call(struct vm *vm, struct call *c)
 {
-	int rc = 0, rounds;
+	return serve_call(vm, c, NULL, 0);
+}
 
-	for (rounds = 0; !rc && rounds < 100000; rounds++) {
-		uint64_t regs[8] = { 0, 1, 0, 0, 0, 0 };
-		struct msg ans;
+/* CALL_WITH_ARG of @m, served by serve_call() with @h, @m updated */
+static int run_call(struct vm *vm, struct msg *m, struct hooks *h, struct call *c)
+{
+	int rc, tries;
 
-		if (debug && rounds < 40)
-			printf("adversarial-vmm: debug: finish round %d a0 %#llx a3 %llu\n", rounds,
-			       (unsigned long long)c->regs[0], (unsigned long long)c->regs[3]);
-		if ((c->regs[0] & 0xffff0000u) != RPC_PREFIX) {
-			call_end(vm, c);
-			return c->regs[0] == SMC_OK ? 0 : (int)(0x10000 | c->regs[0]);
-		}
-		switch (c->regs[0] & 0xffff) {
-		case RPC_ALLOC:
-			regs[5] = vm->next_cookie++;
-			rc = call_resume(vm, c, regs, NULL);
+	memset(c, 0, sizeof(*c));
+	for (tries = 0; tries < 2000; tries++) {
+		rc = call_start(vm, c, m);
+		if (rc || c->regs[0] != SMC_ETHREAD_LIMIT)
 			break;
-		case RPC_FREE:
-			rpc_free(vm, ((uint64_t)(uint32_t)c->regs[1] << 32) |
-					     (uint32_t)c->regs[2]);
-			rc = call_resume(vm, c, NULL, NULL);
-			break;
-		case RPC_CMD:
-			rc = read_request(vm, c);
-			if (rc)
-				break;
-			supplicant(vm, &c->req, &ans);
-			rc = call_resume(vm, c, NULL, &ans);
-			break;
-		default:
-			rc = call_resume(vm, c, NULL, NULL);
-		}
+		call_end(vm, c);
+		usleep(500);
 	}
-	return rc ? rc : -ETIMEDOUT;
+	return serve_call(vm, c, h, rc);
 }
 
 static void msg_init(struct msg *m, uint32_t cmd, uint32_t n)
@@ -796,16 +770,22 @@ static void msg_init(struct msg *m, uint32_t cmd, uint32_t n)
 	m->num_params = n;
 }
 
+/* OPEN_SESSION of the TA @uuid, public login */
+static void msg_open_session(struct msg *m, const uint8_t uuid[16])
+{
+	msg_init(m, CMD_OPEN_SESSION, 2);
+	m->p[0].attr = ATTR_VALUE_IN | ATTR_META;
+	memcpy(&m->p[0].a, uuid, 16);
+	m->p[1].attr = ATTR_VALUE_IN | ATTR_META;
+}
+
 /* OPEN_SESSION of a TA or pseudo TA; the session id, or 0 */
 static uint32_t open_session(struct vm *vm, const uint8_t *uuid)
 {
 	struct call c;
 	struct msg m;
 
-	msg_init(&m, CMD_OPEN_SESSION, 2);
-	m.p[0].attr = ATTR_VALUE_IN | ATTR_META;
-	memcpy(&m.p[0].a, uuid, 16);
-	m.p[1].attr = ATTR_VALUE_IN | ATTR_META; /* public login */
+	msg_open_session(&m, uuid);
 	if (run_call(vm, &m, NULL, &c) || m.ret)
 		return 0;
 	return m.session;
@@ -963,10 +943,7 @@ static void attack_raw_shm_alloc(struct ctx *x)
 
 	victim_init(&v);
 	h.arg = &v;
-	msg_init(&m, CMD_OPEN_SESSION, 2);
-	m.p[0].attr = ATTR_VALUE_IN | ATTR_META;
-	memcpy(&m.p[0].a, ta_os_test, 16);
-	m.p[1].attr = ATTR_VALUE_IN | ATTR_META;
+	msg_open_session(&m, ta_os_test);
 	rc = run_call(&x->vm, &m, &h, &c);
 	/* OP-TEE accepting the raw list asks LOAD_TA again with the buffer */
 	check(rc < 0 && rc != -ETIMEDOUT && h.cmds <= 2,
@@ -1000,10 +977,7 @@ static void attack_raw_alloc_reply(struct ctx *x)
 	victim_init(&v);
 	memset(v.page, 0xa5, PG);
 	h.arg = &v;
-	msg_init(&m, CMD_OPEN_SESSION, 2);
-	m.p[0].attr = ATTR_VALUE_IN | ATTR_META;
-	memcpy(&m.p[0].a, ta_os_test, 16);
-	m.p[1].attr = ATTR_VALUE_IN | ATTR_META;
+	msg_open_session(&m, ta_os_test);
 	rc = run_call(&x->vm, &m, &h, &c);
 	/* If OP-TEE took the raw page as its RPC argument, it wrote a LOAD_TA
 	 * request there: cmd 0 and 2 parameters */
@@ -1145,10 +1119,7 @@ static void attack_suspended_arg(struct ctx *x)
 	struct msg m;
 	int rc;
 
-	msg_init(&m, CMD_OPEN_SESSION, 2);
-	m.p[0].attr = ATTR_VALUE_IN | ATTR_META;
-	memcpy(&m.p[0].a, nosuch, 16);
-	m.p[1].attr = ATTR_VALUE_IN | ATTR_META;
+	msg_open_session(&m, nosuch);
 	rc = run_call(&x->vm, &m, &h, &c);
 	if (rc != 1) {
 		check(0, "a suspended call", "did not stop in LOAD_TA: %d", rc);
@@ -1322,10 +1293,7 @@ static void attack_alloc_cookies(struct ctx *x)
 	struct msg m;
 	int rc;
 
-	msg_init(&m, CMD_OPEN_SESSION, 2);
-	m.p[0].attr = ATTR_VALUE_IN | ATTR_META;
-	memcpy(&m.p[0].a, nosuch, 16);
-	m.p[1].attr = ATTR_VALUE_IN | ATTR_META;
+	msg_open_session(&m, nosuch);
 	alloc_cookie = 0;
 	rc = run_call(&x->vm, &m, &h, &c);
 	check(rc == -EINVAL, "an RPC_ALLOC buffer under cookie 0 (OP-TEE never frees 0)",
@@ -1365,10 +1333,7 @@ static void attack_alloc_cookies(struct ctx *x)
 		struct msg ma, mb;
 		int ra;
 
-		msg_init(&ma, CMD_OPEN_SESSION, 2);
-		ma.p[0].attr = ATTR_VALUE_IN | ATTR_META;
-		memcpy(&ma.p[0].a, nosuch, 16);
-		ma.p[1].attr = ATTR_VALUE_IN | ATTR_META;
+		msg_open_session(&ma, nosuch);
 		mb = ma;
 		alloc_cookie = 0x4242;
 		ra = run_call(&x->vm, &ma, &ha, &ca);

@@ -259,6 +259,14 @@ inline constexpr uint32_t kTeecOriginTee = 3;
 inline constexpr uint32_t kTeecOriginTrustedApp = 4;
 
 // ---- register helpers ----------------------------------------------------
+// A fast call's answer: a0, the caller's own a1..a7 otherwise (what OP-TEE
+// leaves of a call it refuses, and what the mediator gives for one).
+template <class Regs> constexpr Regs with_a0(Regs in, uint64_t a0)
+{
+	in[0] = a0;
+	return in;
+}
+
 constexpr uint64_t reg_pair_to_64(uint64_t hi, uint64_t lo) {
 	return (uint64_t(uint32_t(hi)) << 32) | uint32_t(lo);
 }

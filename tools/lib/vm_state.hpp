@@ -36,14 +36,6 @@ static_assert(Limits{}.max_calls_per_vm == TEEMED_LIMIT_MAX_CALLS_PER_VM);
 // kernel's bound is the same number.
 inline constexpr unsigned kUnwindRounds = TEEMED_LIMIT_UNWIND_ROUNDS;
 
-// A fast call's answer: a0, and the guest's own a1..a7 otherwise.
-inline SmcRegs with_a0(const SmcRegs &in, uint64_t a0)
-{
-	SmcRegs out = in;
-	out[0] = a0;
-	return out;
-}
-
 // A yielding call's answer (a refusal, or OP-TEE's completion): a0, a1..a3
 // cleared, a4..a7 as the guest had them.
 inline SmcRegs std_call_result(const SmcRegs &in, uint64_t a0)

@@ -11,18 +11,6 @@ namespace teemed::model {
 
 using namespace abi;
 
-namespace {
-
-// OP-TEE's answer to a fast call, registers a1..a3 untouched otherwise.
-SmcRegs ret(const SmcRegs &in, uint64_t a0)
-{
-	SmcRegs out = in;
-	out[0] = a0;
-	return out;
-}
-
-} // namespace
-
 bool Mobj::read(uint64_t off, std::span<std::byte> out) const
 {
 	if (off > size || out.size() > size - off)
@@ -95,11 +83,11 @@ SmcRegs OpteeModel::smc(const SmcRegs &in)
 	// gets ENOTAVAIL; the hypervisor (0) may make fast calls only.
 	if (is_fast(uint32_t(in[0]))) {
 		if (a7 != 0 && !partition(a7))
-			return ret(in, kReturnENotAvail);
+			return with_a0(in, kReturnENotAvail);
 		return fast(in);
 	}
 	if (!partition(a7))
-		return ret(in, kReturnENotAvail);
+		return with_a0(in, kReturnENotAvail);
 	cur_client_ = a7; // virt_set_guest(a7)
 	return std_call(in);
 }
@@ -110,7 +98,7 @@ SmcRegs OpteeModel::fast(const SmcRegs &in)
 	SmcRegs out = in;
 	switch (uint32_t(in[0])) {
 	case kCallsCount:
-		return ret(in, 14);
+		return with_a0(in, 14);
 	case kCallsUid:
 		out = {0x384fb3e0, 0xe7f811e3, 0xaf630002, 0xa5d5c51b, in[4], in[5], in[6], in[7]};
 		return out;
@@ -128,7 +116,7 @@ SmcRegs OpteeModel::fast(const SmcRegs &in)
 		return out;
 	case kExchangeCapabilities:
 		if (in[1] & ~uint64_t(kNsecCapUniprocessor))
-			return ret(in, kReturnENotAvail);
+			return with_a0(in, kReturnENotAvail);
 		out[0] = kReturnOk;
 		out[1] = kSecCapDynamicShm | kSecCapVirtualization | kSecCapMemrefNull |
 			 kSecCapAsyncNotif | (cfg_.rpc_arg ? kSecCapRpcArg : 0);
@@ -139,13 +127,13 @@ SmcRegs OpteeModel::fast(const SmcRegs &in)
 	case kDisableShmCache: {
 		Partition *p = partition(a7);
 		if (!p)
-			return ret(in, kReturnENotAvail);
+			return with_a0(in, kReturnENotAvail);
 		for (const auto &t : p->threads)
 			if (t.state != Thread::Free)
-				return ret(in, kReturnEBusy);
+				return with_a0(in, kReturnEBusy);
 		if (uint32_t(in[0]) == kEnableShmCache) {
 			p->prealloc_rpc_cache = true;
-			return ret(in, kReturnOk);
+			return with_a0(in, kReturnOk);
 		}
 		for (auto &t : p->threads) {
 			if (t.rpc_cookie) {
@@ -159,7 +147,7 @@ SmcRegs OpteeModel::fast(const SmcRegs &in)
 			}
 		}
 		p->prealloc_rpc_cache = false;
-		return ret(in, kReturnENotAvail);
+		return with_a0(in, kReturnENotAvail);
 	}
 	case kGetThreadCount:
 		out[0] = kReturnOk;
@@ -168,33 +156,33 @@ SmcRegs OpteeModel::fast(const SmcRegs &in)
 	case kVmCreated: {
 		const uint32_t id = uint32_t(in[1]);
 		if (a7 != 0 || id == 0 || parts_.size() >= cfg_.max_guests)
-			return ret(in, kReturnENotAvail);
+			return with_a0(in, kReturnENotAvail);
 		// Like OP-TEE, a second VM_CREATED of a live id is not
 		// checked; the partition simply stays.
 		parts_.try_emplace(id).first->second.threads.resize(cfg_.threads);
-		return ret(in, kReturnOk);
+		return with_a0(in, kReturnOk);
 	}
 	case kVmDestroyed: {
 		const uint32_t id = uint32_t(in[1]);
 		if (a7 != 0)
-			return ret(in, kReturnENotAvail);
+			return with_a0(in, kReturnENotAvail);
 		// virt_guest_destroyed: no thread of it runs (they are
 		// suspended or free), so the partition goes at once, its
 		// threads, shared memory and sessions with it.
 		parts_.erase(id);
-		return ret(in, kReturnOk);
+		return with_a0(in, kReturnOk);
 	}
 	case kEnableAsyncNotif:
-		return ret(in, kReturnOk);
+		return with_a0(in, kReturnOk);
 	case kGetAsyncNotifValue:
 		out[0] = kReturnOk;
 		out[1] = 0;
 		out[2] = 0;
 		return out;
 	case kBootSecondary:
-		return ret(in, kReturnENotAvail);
+		return with_a0(in, kReturnENotAvail);
 	default:
-		return ret(in, kReturnUnknownFunction);
+		return with_a0(in, kReturnUnknownFunction);
 	}
 }
 
@@ -207,7 +195,7 @@ SmcRegs OpteeModel::std_call(const SmcRegs &in)
 		// names a thread of this one, or none.
 		const uint64_t tid = in[3];
 		if (tid >= nthreads || thread(tid).state != Thread::Suspended)
-			return ret(in, kReturnEResume);
+			return with_a0(in, kReturnEResume);
 		thread(tid).ch.in = in;
 		return run(uint32_t(tid));
 	}
@@ -215,7 +203,7 @@ SmcRegs OpteeModel::std_call(const SmcRegs &in)
 	while (tid < nthreads && thread(tid).state != Thread::Free)
 		tid++;
 	if (tid == nthreads)
-		return ret(in, kReturnEThreadLimit);
+		return with_a0(in, kReturnEThreadLimit);
 	Thread &t = thread(tid);
 	t.state = Thread::Suspended; // taken; run() settles the state
 	t.task.emplace(std_entry(tid, a0, reg_pair_to_64(in[1], in[2])));
