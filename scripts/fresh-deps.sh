@@ -8,7 +8,8 @@
 # As root. Downloaded .debs are kept under $TEEMED_CACHE/fresh (they are
 # not what is installed); the chroot is new every time.
 #
-#   scripts/fresh-deps.sh      (CI runs it; about 6 minutes cold)
+#   scripts/fresh-deps.sh      (CI runs it: 3.5 minutes with no cache, 3 with
+#                               the .debs cached; measured 2026-11-30)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cache=${TEEMED_CACHE:-/var/cache/teemed}/fresh
