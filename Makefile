@@ -19,6 +19,11 @@ SHELL := /bin/bash
 
 TEEMED_CACHE ?= /var/cache/teemed
 export TEEMED_CACHE
+# The board's stack (board/versions.sh): lts (Linux 6.12, OP-TEE 4.5, the
+# series' 6.12 backport) or current (Linux 7.2, OP-TEE 4.10, the mainline
+# series). make run STACK=current, make e2e-smoke STACK=current, ...
+STACK ?= lts
+export STACK
 
 PYTHON := /usr/bin/python3
 BUILD := build

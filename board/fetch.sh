@@ -21,12 +21,24 @@ fi
 mapfile -t specs < <(board_packages)
 board_fetch_pkgs "${specs[@]}"
 
-# Debian's image package ships no modules.dep (postinst runs depmod);
-# generate it in the unpacked tree, for initramfs.sh.
-kimg=$(board_pkg_root "$BOARD_PKG_LINUX_IMAGE")
-if [ ! -s "$kimg/lib/modules/$BOARD_KERNEL_RELEASE/modules.dep" ]; then
-	command -v depmod >/dev/null || board_die "depmod missing (apt-get install kmod)"
-	depmod -b "$kimg" "$BOARD_KERNEL_RELEASE"
-	board_log "depmod done for $BOARD_KERNEL_RELEASE"
+# The kernel's packages as one tree. Debian's packages ship no
+# modules.dep (postinst runs depmod): generate it there, for initramfs.sh.
+kroot=$(board_kernel_root)
+if [ ! -e "$kroot/.done" ]; then
+	command -v depmod >/dev/null || board_die "depmod missing (make deps)"
+	rm -rf "$kroot" "$kroot.tmp"
+	mkdir -p "$kroot.tmp"
+	for k in $BOARD_KERNEL_PKGS; do
+		cp -al "$(board_pkg_root "$k")/." "$kroot.tmp/"
+	done
+	rm -f "$kroot.tmp/.unpacked"
+	if [ ! -d "$kroot.tmp/lib/modules" ] && [ -d "$kroot.tmp/usr/lib/modules" ]; then
+		mkdir -p "$kroot.tmp/lib"
+		ln -s ../usr/lib/modules "$kroot.tmp/lib/modules"
+	fi
+	depmod -b "$kroot.tmp" "$BOARD_KERNEL_RELEASE"
+	touch "$kroot.tmp/.done"
+	mv "$kroot.tmp" "$kroot"
+	board_log "kernel tree $kroot (depmod done)"
 fi
 board_log "packages ready under $BOARD_CACHE/pkgs"

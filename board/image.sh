@@ -6,7 +6,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-vmlinuz=$(board_pkg_root "$BOARD_PKG_LINUX_IMAGE")/boot/vmlinuz-$BOARD_KERNEL_RELEASE
+vmlinuz=$(board_kernel_root)/$BOARD_KERNEL_VMLINUZ
 [ -s "$vmlinuz" ] || board_die "no $vmlinuz (run board/fetch.sh)"
 # arm64 Image header: "ARM\x64" magic at offset 56.
 is_image() { [ "$(dd if="$1" bs=1 skip=56 count=4 status=none)" = $'ARM\x64' ]; }

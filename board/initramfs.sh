@@ -82,7 +82,7 @@ mkdir -p "$root/var/lib/optee-client/data/tee"
 
 # Kernel modules: resolve BOARD_HOST_KMODS and their dependencies from the
 # image package's modules.dep, dependencies first.
-kroot=$(pkg "$BOARD_PKG_LINUX_IMAGE")/lib/modules/$BOARD_KERNEL_RELEASE
+kroot=$(board_kernel_root)/lib/modules/$BOARD_KERNEL_RELEASE
 [ -f "$kroot/modules.dep" ] || board_die "no $kroot/modules.dep (run board/fetch.sh)"
 modname() { local b=${1##*/}; b=${b%%.ko*}; echo "${b//-/_}"; }
 declare -A seen=() override=()
@@ -108,7 +108,7 @@ for m in $BOARD_HOST_KMODS; do
 		sub(/\.ko.*/, "", b); gsub(/-/, "_", b); if (b == n) { print p; exit } }' "$kroot/modules.dep")
 	if [ -z "$rel" ]; then
 		grep -qx "CONFIG_$(echo "$m" | tr a-z- A-Z_)=y" \
-			"$(pkg "$BOARD_PKG_LINUX_IMAGE")/boot/config-$BOARD_KERNEL_RELEASE" &&
+			"$(board_kernel_root)/$BOARD_KERNEL_CONFIG" &&
 			{ board_log "module $m is built in"; continue; }
 		board_die "module $m not found in $kroot/modules.dep"
 	fi

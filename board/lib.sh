@@ -38,6 +38,15 @@ board_pkg_root() {
 	board_die "board_pkg_root: $1 is not one of board_packages (board/versions.sh)"
 }
 
+# The booted kernel's packages merged into one tree (hard links), with its
+# modules under lib/modules/<release> whatever the packages' layout, and
+# modules.dep: made by fetch.sh. Its image is $BOARD_KERNEL_VMLINUZ and its
+# config $BOARD_KERNEL_CONFIG below it.
+board_kernel_root() {
+	printf '%s/kernel/root-%s-%s\n' "$BOARD_CACHE" "$BOARD_KERNEL_RELEASE" \
+		"${BOARD_LINUX_IMAGE_VERSION//:/%3a}"
+}
+
 # Download (one `apt-get download` for all that are missing) and unpack
 # (dpkg-deb -x) packages into board_pkg_root; already unpacked ones are
 # left alone.  usage: board_fetch_pkgs NAME:ARCH=VERSION...

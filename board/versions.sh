@@ -13,48 +13,99 @@
 # priority 50 by scripts/apt-setup.sh, and the arm64 packages are only
 # ever `apt-get download`ed and unpacked into the cache, never installed.
 
-# --- Host kernel ----------------------------------------------------------
+# --- Stacks ----------------------------------------------------------------
+# STACK picks one of two complete sets of pins (make run STACK=current):
+#   lts      what users run today: Debian's 6.12 (bookworm-security, the
+#            kernel of Debian 13 and Debian 12 backports), OP-TEE 4.5 and
+#            its xtest (trixie); the kernel/ series' 6.12 backport
+#   current  today's upstream as Debian ships it: Linux 7.2 and OP-TEE
+#            4.10 from unstable (sid); the kernel/ mainline series
+# Both are pinned exactly; only the packages named below are ever taken
+# from trixie or sid (priority 50 in scripts/apt-setup.sh).
+: "${STACK:=lts}"
+
 # Design rule: the kernel source the kernel/ series applies to, the headers
-# out-of-tree modules are built against, and the image the board boots
-# must be the SAME Debian upload, or a module built here will not load
-# there (vermagic/modversions).  One variable drives all three; each can
-# still be overridden on its own, and board_versions_check refuses a
-# mismatch.  From bookworm-security (the 6.12 backport line).
-: "${BOARD_KERNEL_DEB_VERSION:=6.12.117-1~deb12u1}"
+# (Module.symvers) the modules are built against, and the image the board
+# boots must be the SAME Debian upload, or a module built here will not
+# load there (vermagic/modversions). One variable drives all three; each
+# can still be overridden on its own, and board_versions_check refuses a
+# mismatch.
+case "$STACK" in
+lts)
+	: "${BOARD_KERNEL_DEB_VERSION:=6.12.117-1~deb12u1}"
+	BOARD_KERNEL_SERIES=6.12
+	# The Debian release the upload is built for, part of its ABI name
+	# (6.12.117+deb12 for 6.12.117-1~deb12u1).
+	: "${BOARD_KERNEL_ABI_SUFFIX:=deb12}"
+	# The optee-os QEMU builds, incl. the NS-virtualization flavour.
+	: "${BOARD_OPTEE_OS_VERSION:=4.5.0-2}"
+	# TF-A, built from source (`apt-get source`).
+	: "${BOARD_TFA_VERSION:=2.12.1+dfsg-1}"
+	# optee-client (tee-supplicant, libteec2, libckteec0t64) and
+	# optee-test (xtest + TAs, signed with OP-TEE's default key); they
+	# need their suite's libc and libssl, unpacked into the initramfs.
+	: "${BOARD_OPTEE_CLIENT_VERSION:=4.5.0-1}"
+	: "${BOARD_OPTEE_TEST_VERSION:=4.5.0-1}"
+	: "${BOARD_LIBC_VERSION:=2.41-12+deb13u5}"
+	: "${BOARD_LIBSSL_VERSION:=3.5.9-1~deb13u1}"
+	: "${BOARD_LIBZSTD_VERSION:=1.5.7+dfsg-1}"
+	: "${BOARD_ZLIB_VERSION:=1:1.3.dfsg+really1.3.1-1+deb13u1}"
+	BOARD_SUITE=trixie
+	;;
+current)
+	: "${BOARD_KERNEL_DEB_VERSION:=7.2.13-1}"
+	BOARD_KERNEL_SERIES=7.2
+	: "${BOARD_KERNEL_ABI_SUFFIX:=deb14}"
+	: "${BOARD_OPTEE_OS_VERSION:=4.10.0-2}"
+	# sid lists TF-A 2.12.16+dfsg-1, but the mirror serves none of its
+	# source files (404, checked 2026-11-30): trixie's, as for lts.
+	: "${BOARD_TFA_VERSION:=2.12.1+dfsg-1}"
+	: "${BOARD_OPTEE_CLIENT_VERSION:=4.11.0-1}"
+	: "${BOARD_OPTEE_TEST_VERSION:=4.10.0-1}"
+	: "${BOARD_LIBC_VERSION:=2.43-7}"
+	: "${BOARD_LIBSSL_VERSION:=3.6.5-1}"
+	: "${BOARD_LIBZSTD_VERSION:=1.5.7+dfsg-4}"
+	: "${BOARD_ZLIB_VERSION:=1:1.3.dfsg+really1.3.2-4}"
+	BOARD_SUITE=sid
+	;;
+*)
+	echo "board: STACK=$STACK: lts or current" >&2
+	return 1 2>/dev/null || exit 1
+	;;
+esac
 : "${BOARD_LINUX_SOURCE_VERSION:=$BOARD_KERNEL_DEB_VERSION}"
 : "${BOARD_LINUX_IMAGE_VERSION:=$BOARD_KERNEL_DEB_VERSION}"
 : "${BOARD_LINUX_HEADERS_VERSION:=$BOARD_KERNEL_DEB_VERSION}"
-# The ABI name Debian puts in package names and `uname -r` (6.12.117+deb12
-# for 6.12.117-1~deb12u1); derived, so it cannot drift from the version.
-# The suffix is the Debian release the upload is built for (deb12 for
-# bookworm-security/-backports uploads, deb13 for trixie's).
-: "${BOARD_KERNEL_ABI_SUFFIX:=deb12}"
+# The ABI name Debian puts in package names and `uname -r`; derived, so
+# it cannot drift from the version.
 BOARD_KERNEL_ABI="${BOARD_LINUX_IMAGE_VERSION%%-*}+$BOARD_KERNEL_ABI_SUFFIX"
 BOARD_KERNEL_FLAVOUR=arm64
 BOARD_KERNEL_RELEASE="$BOARD_KERNEL_ABI-$BOARD_KERNEL_FLAVOUR"
-BOARD_PKG_LINUX_SOURCE=linux-source-6.12
-BOARD_PKG_LINUX_IMAGE="linux-image-$BOARD_KERNEL_RELEASE-unsigned"
+BOARD_PKG_LINUX_SOURCE=linux-source-$BOARD_KERNEL_SERIES
 BOARD_PKG_LINUX_HEADERS="linux-headers-$BOARD_KERNEL_RELEASE"
+# The packages the booted kernel comes in, and where in them its image,
+# its config and its modules are. 6.12 is one package; 7.2 splits it
+# (linux-image-* is only a metapackage there, and has no -unsigned).
+case "$BOARD_KERNEL_SERIES" in
+6.12)
+	BOARD_PKG_LINUX_IMAGE="linux-image-$BOARD_KERNEL_RELEASE-unsigned"
+	BOARD_KERNEL_PKGS="$BOARD_PKG_LINUX_IMAGE"
+	BOARD_KERNEL_CONFIG_PKG=$BOARD_PKG_LINUX_IMAGE
+	BOARD_KERNEL_VMLINUZ=boot/vmlinuz-$BOARD_KERNEL_RELEASE
+	BOARD_KERNEL_CONFIG=boot/config-$BOARD_KERNEL_RELEASE
+	;;
+*)
+	BOARD_PKG_LINUX_IMAGE="linux-binary-$BOARD_KERNEL_RELEASE"
+	BOARD_KERNEL_PKGS="$BOARD_PKG_LINUX_IMAGE linux-modules-$BOARD_KERNEL_RELEASE linux-base-$BOARD_KERNEL_RELEASE"
+	BOARD_KERNEL_CONFIG_PKG=linux-base-$BOARD_KERNEL_RELEASE
+	BOARD_KERNEL_VMLINUZ=usr/lib/modules/$BOARD_KERNEL_RELEASE/vmlinuz
+	BOARD_KERNEL_CONFIG=usr/lib/modules/$BOARD_KERNEL_RELEASE/config
+	;;
+esac
 
-# --- Secure world and boot chain -----------------------------------------
-# optee-os ships the prebuilt QEMU OP-TEE, incl. the NS-virtualization
-# flavour (trixie).
-: "${BOARD_OPTEE_OS_VERSION:=4.5.0-2}"
-# TF-A, built from source (`apt-get source`, trixie).
-: "${BOARD_TFA_VERSION:=2.12.1+dfsg-1}"
+# --- Boot chain and host user space shared by both stacks ------------------
 # u-boot-qemu (Architecture: all; trixie) provides BL33.
 : "${BOARD_UBOOT_VERSION:=2025.01-3+deb13u1}"
-
-# --- Host user space (initramfs) ------------------------------------------
-# optee-client (tee-supplicant, libteec2, libckteec0t64) and optee-test
-# (xtest + TAs, signed with OP-TEE's default key) from trixie; they need
-# trixie's libc and libssl, which are unpacked into the initramfs too.
-: "${BOARD_OPTEE_CLIENT_VERSION:=4.5.0-1}"
-: "${BOARD_OPTEE_TEST_VERSION:=4.5.0-1}"
-: "${BOARD_LIBC_VERSION:=2.41-12+deb13u5}"
-: "${BOARD_LIBSSL_VERSION:=3.5.9-1~deb13u1}"
-: "${BOARD_LIBZSTD_VERSION:=1.5.7+dfsg-1}"
-: "${BOARD_ZLIB_VERSION:=1:1.3.dfsg+really1.3.1-1+deb13u1}"
 # busybox-static (bookworm): the initramfs shell and tools.
 : "${BOARD_BUSYBOX_VERSION:=1:1.35.0-4+deb12u1+b1}"
 
@@ -65,8 +116,11 @@ BOARD_QEMU_MIN_MAJOR=10
 
 # The packages fetch.sh downloads and unpacks: "name:arch=version".
 board_packages() {
+	local k
+	for k in $BOARD_KERNEL_PKGS; do
+		printf '%s\n' "$k:arm64=$BOARD_LINUX_IMAGE_VERSION"
+	done
 	printf '%s\n' \
-		"$BOARD_PKG_LINUX_IMAGE:arm64=$BOARD_LINUX_IMAGE_VERSION" \
 		"optee-os:arm64=$BOARD_OPTEE_OS_VERSION" \
 		"u-boot-qemu:all=$BOARD_UBOOT_VERSION" \
 		"tee-supplicant:arm64=$BOARD_OPTEE_CLIENT_VERSION" \
@@ -84,7 +138,10 @@ board_packages() {
 # modules (e.g. the patched tee.ko/optee.ko) for the board's kernel on
 # this x86_64 machine: the arm64 headers, their common part, and the
 # kbuild host tools built for amd64 — all the same upload as the image.
+# The lts stack only: 7.2's linux-kbuild needs a newer libc than Debian
+# 12's (kernel/scripts/kernel.sh prepares a tree from the source instead).
 board_kbuild_packages() {
+	[ "$STACK" = lts ] || return 0
 	printf '%s\n' \
 		"$BOARD_PKG_LINUX_HEADERS:arm64=$BOARD_LINUX_HEADERS_VERSION" \
 		"linux-headers-${BOARD_LINUX_HEADERS_VERSION%%-*}+$BOARD_KERNEL_ABI_SUFFIX-common:all=$BOARD_LINUX_HEADERS_VERSION" \
@@ -94,7 +151,7 @@ board_kbuild_packages() {
 # Print the versions in force (every board script calls this first).
 board_versions_print() {
 	cat <<EOF
-teemed board versions (board/versions.sh):
+teemed board versions (board/versions.sh, STACK=$STACK):
   kernel       $BOARD_KERNEL_RELEASE  (Debian $BOARD_LINUX_IMAGE_VERSION)
     source     $BOARD_PKG_LINUX_SOURCE=$BOARD_LINUX_SOURCE_VERSION
     image      $BOARD_PKG_LINUX_IMAGE=$BOARD_LINUX_IMAGE_VERSION
@@ -125,9 +182,9 @@ EOF
 		return 1
 	fi
 	case "$BOARD_LINUX_IMAGE_VERSION" in
-	6.12.*) ;;
+	"$BOARD_KERNEL_SERIES".*) ;;
 	*)
-		echo "board: BOARD_KERNEL_DEB_VERSION=$BOARD_LINUX_IMAGE_VERSION is not a 6.12 upload" >&2
+		echo "board: BOARD_KERNEL_DEB_VERSION=$BOARD_LINUX_IMAGE_VERSION is not a $BOARD_KERNEL_SERIES upload (STACK=$STACK)" >&2
 		return 1
 		;;
 	esac
@@ -156,9 +213,9 @@ board_versions_available() {
 		fi
 		have=$(printf '%s\n' "$madison" | awk -v n="$name" '$1 == n { print $2 }' | sort -uV)
 		case "$name" in
-		linux-image-* | linux-headers-* | linux-kbuild-*)
+		linux-image-* | linux-headers-* | linux-kbuild-* | linux-binary-* | linux-modules-* | linux-base-*)
 			# The version is part of the name: list the uploads there are.
-			like="^${name%%6.12.*}6\.12\.[0-9]+\+${BOARD_KERNEL_ABI_SUFFIX}${name##*+"$BOARD_KERNEL_ABI_SUFFIX"}\$"
+			like="^${name%%"$BOARD_KERNEL_SERIES".*}${BOARD_KERNEL_SERIES//./\\.}\.[0-9]+\+${BOARD_KERNEL_ABI_SUFFIX}${name##*+"$BOARD_KERNEL_ABI_SUFFIX"}\$"
 			others=()
 			for n in $(apt-cache search --names-only "$like" 2>/dev/null | awk '{print $1}'); do
 				others+=("$n:$arch")

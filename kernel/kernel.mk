@@ -1,14 +1,18 @@
-# kernel/kernel.mk — the Linux 6.12 series (kernel/patches/), included by
-# the top-level Makefile. Every step is kernel/scripts/kernel.sh; see its
-# header and Documentation/kernel-series.md.
+# kernel/kernel.mk — the kernel series, included by the top-level Makefile:
+# the mainline series (kernel/patches/ on Linux 7.2, the KVM selftest in
+# kernel/patches-kvm/) and its 6.12 backport (kernel/patches-6.12/). Every
+# step is kernel/scripts/kernel.sh, for the board's STACK (lts: 6.12,
+# current: 7.2); see its header and Documentation/kernel-series.md.
 #
 #   make kernel-deps      install the Debian packages the steps need
-#   make kernel-prepare   fetch + unpack Debian's linux-source-6.12, the
-#                         arm64 image (config) and headers (Module.symvers),
-#                         modules_prepare; cached by versions
-#   make kernel-check     the series applies with git am, drivers/tee builds
-#                         with W=1 and sparse, checkpatch --strict, kernel-doc,
-#                         the KVM selftest builds, the uapi copy matches
+#   make kernel-prepare   fetch + unpack Debian's linux-source-<series>, the
+#                         config of its arm64 image and the headers'
+#                         Module.symvers, modules_prepare; cached by versions
+#   make kernel-check     for both stacks (KERNEL_STACKS): the series applies
+#                         with git am, drivers/tee builds with W=1 and sparse,
+#                         checkpatch --strict, kernel-doc, the KVM selftest
+#                         builds, the uapi copy, tables/ and Kconfig.snippets
+#                         match, the backport makes mainline's changes
 #   make kernel-modules   patched tee.ko/optee.ko for the board; prints
 #                         their directory, $(TEEMED_CACHE)/kernel/modules-<key>
 #   make kernel-versions  the Debian versions in force (board/versions.sh)
@@ -34,8 +38,11 @@ kernel-deps:
 kernel-prepare: kernel-deps
 	$(KERNEL_SH) prepare
 
+# Both series by default: the mainline one on 7.2 and its 6.12 backport
+# (KERNEL_STACKS=lts for one).
+KERNEL_STACKS ?= current lts
 kernel-check: kernel-deps
-	$(KERNEL_SH) check
+	for s in $(KERNEL_STACKS); do STACK=$$s $(KERNEL_SH) check || exit 1; done
 
 kernel-modules: kernel-deps
 	@$(KERNEL_SH) modules

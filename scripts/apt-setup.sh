@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Configure the apt sources the project needs, idempotently:
 #  - bookworm-backports: linux-image/headers-6.12 (arm64), QEMU 10;
-#  - trixie, pinned at priority 50 so that nothing on the host is ever
-#    upgraded from it: we only `apt-get download` arm64 OP-TEE packages
-#    from it and unpack them, never install them;
-#  - a deb-src entry for trixie, for `apt-get source arm-trusted-firmware`
-#    (the board builds TF-A from Debian's source package);
+#  - trixie and sid (unstable), pinned at priority 50 so that nothing on
+#    the host is ever installed or upgraded from them: the board only
+#    `apt-get download`s the arm64 packages board/versions.sh pins (the
+#    lts stack's OP-TEE from trixie, the current stack's Linux 7.2 and
+#    OP-TEE 4.10 from sid) and unpacks them;
+#  - deb-src entries for both, for `apt-get source arm-trusted-firmware`
+#    and `linux` (built from Debian's source packages);
 #  - the arm64 foreign architecture, for `apt-get download pkg:arm64`.
 # scripts/deps.sh (make deps) runs it first.
 # Run as root. Re-running changes nothing and only refreshes the lists
@@ -14,24 +16,29 @@ set -euo pipefail
 
 src=/etc/apt/sources.list.d/teemed.sources
 debsrc=/etc/apt/sources.list.d/teemed-src.sources
-pin=/etc/apt/preferences.d/teemed-trixie
+pin=/etc/apt/preferences.d/teemed-suites
 changed=0
 
 want_src='Types: deb
 URIs: http://deb.debian.org/debian
-Suites: bookworm-backports trixie
+Suites: bookworm-backports trixie sid
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg'
 
 want_debsrc='Types: deb-src
 URIs: http://deb.debian.org/debian
-Suites: trixie
+Suites: trixie sid
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg'
 
-want_pin='# teemed: trixie only for explicit downloads of arm64 OP-TEE packages.
+want_pin='# teemed: trixie and sid only for explicit downloads of pinned arm64
+# packages and sources (board/versions.sh): never installed from.
 Package: *
 Pin: release n=trixie
+Pin-Priority: 50
+
+Package: *
+Pin: release n=sid
 Pin-Priority: 50'
 
 if [ "$(cat "$src" 2>/dev/null)" != "$want_src" ]; then
@@ -44,6 +51,7 @@ if [ "$(cat "$debsrc" 2>/dev/null)" != "$want_debsrc" ]; then
 	rm -f /etc/apt/sources.list.d/teemed-board-src.sources
 	changed=1
 fi
+rm -f /etc/apt/preferences.d/teemed-trixie # an older checkout's name
 if [ "$(cat "$pin" 2>/dev/null)" != "$want_pin" ]; then
 	printf '%s\n' "$want_pin" >"$pin"
 	changed=1

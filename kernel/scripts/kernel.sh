@@ -2,8 +2,12 @@
 # Paths here never hold spaces: $(series) and $(touched) split on purpose.
 # shellcheck disable=SC2046
 # SPDX-License-Identifier: BSD-2-Clause
-# kernel/scripts/kernel.sh — build and check the teemed Linux 6.12 series
-# (kernel/patches/) against Debian's linux-source-6.12, cross for arm64.
+# kernel/scripts/kernel.sh — build and check the teemed kernel series
+# against Debian's kernel source, cross for arm64: with STACK=current
+# (board/versions.sh) the mainline series (kernel/patches/, then the KVM
+# selftest series kernel/patches-kvm/) on linux-source-7.2; with STACK=lts
+# (the default) their 6.12 backport (kernel/patches-6.12/) on
+# linux-source-6.12.
 #
 #   kernel.sh versions   print the Debian versions in force
 #   kernel.sh deps       install kernel/packages (scripts/deps.sh kernel)
@@ -20,8 +24,10 @@
 #                        smccc_filter selftest and xtest on its host
 #   kernel.sh devtree    a tree with the series applied as commits, to work
 #                        on the series; prints its path
-#   kernel.sh export DIR regenerate kernel/patches/ from the commits on top
-#                        of the pristine commit in the git tree DIR
+#   kernel.sh export DIR regenerate the stack's series from the commits on
+#                        top of the pristine commit in the git tree DIR
+#   kernel.sh backport   (STACK=lts) carry the mainline series to 6.12 and
+#                        regenerate kernel/patches-6.12/
 #
 # Versions come from board/versions.sh (the one place for them); only if
 # that file is missing are they resolved here, with apt-cache.
@@ -63,40 +69,31 @@ kmake() { nice -n 10 make -s ARCH=arm64 CROSS_COMPILE=$CROSS LOCALVERSION= -j"$J
 # --- versions ---------------------------------------------------------------
 
 # Sets KERNEL_{SOURCE,IMAGE,HEADERS}_VERSION, KERNEL_RELEASE,
-# KERNEL_PKG_{SOURCE,IMAGE,HEADERS} and KERNEL_VERSIONS_FROM.
+# KERNEL_PKG_{SOURCE,HEADERS}, where the config is, and the series to
+# apply, from board/versions.sh for the stack in force (STACK=lts: 6.12
+# and the backport; STACK=current: 7.2 and the mainline series).
 kernel_versions() {
-	if [ -f "$REPO/board/versions.sh" ]; then
-		# shellcheck source=/dev/null
-		. "$REPO/board/versions.sh"
-		if declare -F board_versions_check >/dev/null; then
-			board_versions_check || die "board/versions.sh: inconsistent kernel versions"
-		fi
-		KERNEL_SOURCE_VERSION=$BOARD_LINUX_SOURCE_VERSION
-		KERNEL_IMAGE_VERSION=$BOARD_LINUX_IMAGE_VERSION
-		KERNEL_HEADERS_VERSION=$BOARD_LINUX_HEADERS_VERSION
-		KERNEL_RELEASE=$BOARD_KERNEL_RELEASE
-		KERNEL_PKG_SOURCE=$BOARD_PKG_LINUX_SOURCE
-		KERNEL_PKG_IMAGE=$BOARD_PKG_LINUX_IMAGE
-		KERNEL_PKG_HEADERS=$BOARD_PKG_LINUX_HEADERS
-		KERNEL_VERSIONS_FROM=board/versions.sh
-	else
-		# Fallback: the candidate linux-source-6.12, its image and headers.
-		local v suffix
-		v=$(apt-cache policy linux-source-6.12 | awk '/Candidate:/ { print $2 }')
-		[ -n "$v" ] && [ "$v" != "(none)" ] || die "no linux-source-6.12 candidate: run scripts/apt-setup.sh and apt-get update"
-		case "$v" in *~deb12*) suffix=deb12 ;; *) suffix=deb13 ;; esac
-		KERNEL_SOURCE_VERSION=$v
-		KERNEL_IMAGE_VERSION=$v
-		KERNEL_HEADERS_VERSION=$v
-		KERNEL_RELEASE=${v%%-*}+$suffix-arm64
-		KERNEL_PKG_SOURCE=linux-source-6.12
-		KERNEL_PKG_IMAGE=linux-image-$KERNEL_RELEASE-unsigned
-		KERNEL_PKG_HEADERS=linux-headers-$KERNEL_RELEASE
-		KERNEL_VERSIONS_FROM="apt-cache candidate (no board/versions.sh)"
-	fi
-	[ "$KERNEL_SOURCE_VERSION" = "$KERNEL_IMAGE_VERSION" ] &&
-		[ "$KERNEL_HEADERS_VERSION" = "$KERNEL_IMAGE_VERSION" ] ||
-		die "source, image and headers must be the same Debian upload"
+	# shellcheck source=/dev/null
+	. "$REPO/board/versions.sh" || die "board/versions.sh refused STACK=${STACK:-}"
+	board_versions_check || die "board/versions.sh: inconsistent kernel versions"
+	KERNEL_STACK=$STACK
+	KERNEL_SERIES=$BOARD_KERNEL_SERIES
+	KERNEL_SOURCE_VERSION=$BOARD_LINUX_SOURCE_VERSION
+	KERNEL_IMAGE_VERSION=$BOARD_LINUX_IMAGE_VERSION
+	KERNEL_HEADERS_VERSION=$BOARD_LINUX_HEADERS_VERSION
+	KERNEL_RELEASE=$BOARD_KERNEL_RELEASE
+	KERNEL_PKG_SOURCE=$BOARD_PKG_LINUX_SOURCE
+	KERNEL_PKG_HEADERS=$BOARD_PKG_LINUX_HEADERS
+	KERNEL_PKG_CONFIG=$BOARD_KERNEL_CONFIG_PKG
+	KERNEL_CONFIG_PATH=./$BOARD_KERNEL_CONFIG
+	KERNEL_VERSIONS_FROM="board/versions.sh, STACK=$STACK"
+	case "$STACK" in
+	# The backport: the mainline series and the KVM selftest, carried to
+	# 6.12 (kernel/patches-6.12/README).
+	lts) SERIES_DIRS=("$KERNEL_DIR/patches-6.12") ;;
+	# The mainline series (TEE), then the KVM selftest series.
+	*) SERIES_DIRS=("$KERNEL_DIR/patches" "$KERNEL_DIR/patches-kvm") ;;
+	esac
 }
 
 kernel_versions_print() {
@@ -104,8 +101,9 @@ kernel_versions_print() {
 kernel versions (from $KERNEL_VERSIONS_FROM):
   release  $KERNEL_RELEASE
   source   $KERNEL_PKG_SOURCE=$KERNEL_SOURCE_VERSION
-  image    $KERNEL_PKG_IMAGE=$KERNEL_IMAGE_VERSION
+  config   $KERNEL_PKG_CONFIG=$KERNEL_IMAGE_VERSION
   headers  $KERNEL_PKG_HEADERS=$KERNEL_HEADERS_VERSION
+  series   ${SERIES_DIRS[*]#"$REPO/"}
   cross    $(${CROSS}gcc --version 2>/dev/null | head -n1 || echo "${CROSS}gcc missing")
 EOF
 }
@@ -119,7 +117,13 @@ prepared_key() {
 		"$(${CROSS}gcc --version | head -n1)" | sha
 }
 
-series() { find "$KERNEL_DIR/patches" -name '[0-9][0-9][0-9][0-9]-*.patch' ! -name '0000-*' | sort; }
+# The patches to apply, series after series, each in its order.
+series() {
+	local d
+	for d in "${SERIES_DIRS[@]}"; do
+		find "$d" -name '[0-9][0-9][0-9][0-9]-*.patch' ! -name '0000-*' | sort
+	done
+}
 
 # Key of a module build: the prepared tree, the patches, and what the
 # smoke test shipped beside the modules is built from.
@@ -176,17 +180,19 @@ cmd_prepare() {
 	fi
 	kernel_versions_print >&2
 	src=$(fetch_deb "$KERNEL_PKG_SOURCE" all "$KERNEL_SOURCE_VERSION")
-	img=$(fetch_deb "$KERNEL_PKG_IMAGE" arm64 "$KERNEL_IMAGE_VERSION")
+	img=$(fetch_deb "$KERNEL_PKG_CONFIG" arm64 "$KERNEL_IMAGE_VERSION")
 	hdr=$(fetch_deb "$KERNEL_PKG_HEADERS" arm64 "$KERNEL_HEADERS_VERSION")
 
 	tmp=$dir.tmp.$$
 	rm -rf "$dir" "$tmp"
 	mkdir -p "$tmp/deb"
 	log "prepare: unpacking $(basename "$src")"
-	dpkg-deb --fsys-tarfile "$src" | tar -xO ./usr/src/linux-source-6.12.tar.xz |
+	dpkg-deb --fsys-tarfile "$src" | tar -xO "./usr/src/$KERNEL_PKG_SOURCE.tar.xz" |
 		nice -n 10 xz -dc -T"$JOBS" | tar -x -C "$tmp"
-	mv "$tmp/linux-source-6.12" "$tmp/linux"
-	dpkg-deb --fsys-tarfile "$img" | tar -x -C "$tmp/deb" "./boot/config-$KERNEL_RELEASE"
+	mv "$tmp/$KERNEL_PKG_SOURCE" "$tmp/linux"
+	# Debian's config of the image the board boots (the headers' differs:
+	# it asks for module signing with Debian's key).
+	dpkg-deb --fsys-tarfile "$img" | tar -x -C "$tmp/deb" "$KERNEL_CONFIG_PATH"
 	dpkg-deb --fsys-tarfile "$hdr" | tar -x -C "$tmp/deb" \
 		"./usr/src/linux-headers-$KERNEL_RELEASE/Module.symvers"
 
@@ -204,7 +210,7 @@ cmd_prepare() {
 		git tag debian-pristine)
 
 	log "prepare: olddefconfig modules_prepare headers"
-	cp "$tmp/deb/boot/config-$KERNEL_RELEASE" "$tmp/linux/.config"
+	cp "$tmp/deb/$KERNEL_CONFIG_PATH" "$tmp/linux/.config"
 	cp "$tmp/deb/usr/src/linux-headers-$KERNEL_RELEASE/Module.symvers" "$tmp/linux/"
 	# The Debian suffix of the release, so that vermagic matches Debian's.
 	kver=$(make -s -C "$tmp/linux" kernelversion)
@@ -238,8 +244,11 @@ fresh_tree() {
 		rm -rf "$dest"
 		cp -a "$prepared" "$dest"
 	fi
+	local patches
+	patches=$(series)
+	[ -n "$patches" ] || return 0 # the pristine tree alone
 	(cd "$dest" &&
-		git -c user.name=teemed -c user.email=teemed@localhost am -q $(series)) || {
+		git -c user.name=teemed -c user.email=teemed@localhost am -q $patches) || {
 		log "the series does not apply with git am on $KERNEL_PKG_SOURCE $KERNEL_SOURCE_VERSION"
 		return 1
 	}
@@ -307,15 +316,18 @@ check_checkpatch() {
 	return $bad
 }
 
+# A kernel-doc warning without its file and line ("FILE:LINE: msg" until
+# 6.x, "Warning: FILE:LINE msg" in 7.x), so that those of a file before and
+# after the series compare.
+kdoc_norm() { sed -E 's/^(Warning: )?[^ ]+:[0-9]+:? //' | sort -u; }
+
 # New kernel-doc warnings only: Debian's files have some of their own.
 check_kerneldoc() {
 	local f new old bad=0
 	for f in $(touched '*.c' '*.h' | grep -v '^tools/'); do
-		new=$(cd "$TREE" && scripts/kernel-doc -none -Wall "$f" 2>&1 |
-			sed -E 's/^[^:]+:[0-9]+: //' | sort)
+		new=$(cd "$TREE" && scripts/kernel-doc -none -Wall "$f" 2>&1 | kdoc_norm)
 		old=$(cd "$TREE" && git show "$PRISTINE_REF:$f" 2>/dev/null >"$WORK/old.kdoc" &&
-			scripts/kernel-doc -none -Wall "$WORK/old.kdoc" 2>&1 |
-			sed -E 's/^[^:]+:[0-9]+: //' | sort || true)
+			scripts/kernel-doc -none -Wall "$WORK/old.kdoc" 2>&1 | kdoc_norm || true)
 		if comm -13 <(echo "$old") <(echo "$new") | grep . >"$WORK/kdoc.diff"; then
 			echo "$f:" >&2
 			cat "$WORK/kdoc.diff" >&2
@@ -353,18 +365,24 @@ build_tee_clients() {
 	done
 }
 
+# The KVM selftests' arm64 directory: aarch64/ until 6.14, arm64/ since.
+selftest_arch() {
+	if [ -d "$TREE/tools/testing/selftests/kvm/arm64" ]; then echo arm64; else echo aarch64; fi
+}
+
 check_selftest() {
-	local log=$WORK/selftest.log out=$WORK/selftests
+	local log=$WORK/selftest.log out=$WORK/selftests arch
+	arch=$(selftest_arch)
 	(cd "$TREE" && nice -n 10 make -C tools/testing/selftests/kvm ARCH=arm64 \
 		CROSS_COMPILE=$CROSS LDFLAGS=-static OUTPUT="$out" -j"$JOBS" \
-		"$out/aarch64/smccc_filter") >"$log" 2>&1 || {
+		"$out/$arch/smccc_filter") >"$log" 2>&1 || {
 		tail -n 30 "$log" >&2
 		return 1
 	}
 	if grep -E 'smccc_filter.*(warning|error):' "$log" >&2; then
 		return 1
 	fi
-	file "$out/aarch64/smccc_filter" | grep -q 'ARM aarch64.*statically linked'
+	file "$out/$arch/smccc_filter" | grep -q 'ARM aarch64.*statically linked'
 }
 
 # The adversarial VMM, run on the board (kernel/tests/adversarial-vmm.c).
@@ -393,6 +411,12 @@ check_tables() {
 	}
 	/usr/bin/python3 "$KERNEL_DIR/scripts/check_tables.py" source \
 		"$TREE/drivers/tee/optee/smc_vm.c"
+}
+
+# The 6.12 backport makes the mainline series' changes (backport_diff.py).
+check_backport() {
+	/usr/bin/python3 "$KERNEL_DIR/scripts/backport_diff.py" "$KERNEL_DIR/patches-6.12" \
+		"$KERNEL_DIR/patches" "$KERNEL_DIR/patches-kvm"
 }
 
 # Kconfig.snippets' host fragment against the config the board's host
@@ -424,8 +448,8 @@ store_modules() {
 	done
 	# Debian ships its modules without debug info; so does the board.
 	${CROSS}strip --strip-debug "$tmp"/*.ko
-	[ -f "$WORK/selftests/aarch64/smccc_filter" ] &&
-		cp "$WORK/selftests/aarch64/smccc_filter" "$tmp/"
+	[ -f "$WORK/selftests/$(selftest_arch)/smccc_filter" ] &&
+		cp "$WORK/selftests/$(selftest_arch)/smccc_filter" "$tmp/"
 	[ -f "$WORK/adversarial-vmm" ] && cp "$WORK/adversarial-vmm" "$tmp/"
 	kernel_versions_print >"$tmp/versions.txt"
 	(cd "$TREE" && git log --oneline "$PRISTINE_REF..HEAD") >"$tmp/series.txt"
@@ -436,7 +460,7 @@ store_modules() {
 
 cmd_check() {
 	local t0=$SECONDS
-	WORK=$KCACHE/check
+	WORK=$KCACHE/check-$KERNEL_STACK
 	TREE=$WORK/linux
 	mkdir -p "$WORK"
 	rm -rf "$WORK/selftests" "$WORK"/*.log
@@ -455,6 +479,7 @@ cmd_check() {
 	step "uapi: tools/lib/uapi/linux/tee_vm.h matches tee.h" check_uapi
 	step "tables/*.tsv: the series' ids, allowlists and limits" check_tables
 	step "Kconfig.snippets: the host fragment is the board's config" check_kconfig
+	step "kernel/patches-6.12 makes the mainline series' changes" check_backport
 	step "adversarial-vmm (arm64, static)" check_smoke
 	if [ "$FAILED" -eq 0 ]; then
 		store_modules "$KCACHE/modules-$KERNEL_RELEASE-$(modules_key)"
@@ -470,7 +495,7 @@ cmd_modules() {
 	local dest
 	dest=$KCACHE/modules-$KERNEL_RELEASE-$(modules_key)
 	if [ ! -f "$dest/SHA256SUMS" ]; then
-		WORK=$KCACHE/modules-work
+		WORK=$KCACHE/modules-work-$KERNEL_STACK
 		TREE=$WORK/linux
 		fresh_tree "$TREE" || die "cannot apply the series"
 		log "modules: building drivers/tee"
@@ -508,22 +533,80 @@ xtest -t regression 1001 1004"} \
 # --- working on the series ----------------------------------------------------
 
 cmd_devtree() {
-	local dest=$KCACHE/devtree/linux
+	local dest=$KCACHE/devtree-$KERNEL_STACK/linux
 	[ ! -e "$dest" ] || die "$dest exists: export it (kernel.sh export $dest) or remove it"
 	fresh_tree "$dest" || die "cannot apply the series"
 	echo "$dest"
 }
 
+# backport: carry the mainline series (and the KVM selftest) to 6.12 and
+# regenerate kernel/patches-6.12/: a fresh 6.12 tree, each mainline patch
+# applied with git am -3 (the blobs its index lines name are copied from a
+# 7.2 tree with the series applied, so that git can merge context that
+# moved). A conflict stops it with the tree to resolve in: resolve, `git am
+# --continue`, then `STACK=lts kernel.sh export TREE`. A resolution that
+# changes what a patch adds or removes gets a "[ backport: why ]" line in
+# its message (backport_diff.py, run by kernel-check, insists).
+cmd_backport() {
+	local mainline=() main72 tree p h
+	[ "$KERNEL_STACK" = lts ] || die "backport: run with STACK=lts"
+	mainline=($(STACK=current bash "${BASH_SOURCE[0]}" series))
+	main72=$(STACK=current bash "${BASH_SOURCE[0]}" devtree-path)
+	[ -d "$main72/.git" ] || die "no 7.2 tree with the series: STACK=current kernel.sh devtree first"
+	tree=$KCACHE/backport/linux
+	rm -rf "$KCACHE/backport"
+	SERIES_DIRS=()
+	fresh_tree "$tree" || die "no 6.12 tree"
+	for p in "${mainline[@]}"; do
+		for h in $(sed -n 's/^index \([0-9a-f]*\)\.\.[0-9a-f]*.*/\1/p' "$p"); do
+			git -C "$main72" cat-file blob "$h" 2>/dev/null |
+				git -C "$tree" hash-object -w --stdin >/dev/null || true
+		done
+	done
+	(cd "$tree" && git config rerere.enabled true &&
+		git -c user.name=teemed -c user.email=teemed@localhost am -3 "${mainline[@]}") || {
+		log "backport: resolve in $tree, git am --continue, then STACK=lts kernel.sh export $tree"
+		return 1
+	}
+	cmd_export "$tree"
+}
+
+# export TREE: regenerate the stack's series from the commits on top of the
+# pristine commit in TREE. STACK=current: the TEE commits to kernel/patches/
+# with the cover letter (kernel/cover-letter.txt), then the KVM selftest
+# commits (they touch tools/testing/selftests/kvm/ only, and come last) to
+# kernel/patches-kvm/. STACK=lts: all of them to kernel/patches-6.12/.
 cmd_export() {
-	local tree=${1:?usage: kernel.sh export GIT_TREE} out=$KERNEL_DIR/patches
+	local tree=${1:?usage: kernel.sh export GIT_TREE} c last_tee= kvm=0 n=0
 	git -C "$tree" rev-parse -q --verify "$PRISTINE_REF" >/dev/null ||
 		die "$tree has no $PRISTINE_REF tag (the pristine commit)"
-	rm -f "$out"/*.patch
+	fp() { git -C "$tree" format-patch -q --zero-commit "$@"; }
+	if [ "$KERNEL_STACK" = lts ]; then
+		rm -f "${SERIES_DIRS[0]}"/[0-9]*.patch
+		fp -o "${SERIES_DIRS[0]}" "$PRISTINE_REF..HEAD"
+		ls "${SERIES_DIRS[0]}"
+		return
+	fi
+	for c in $(git -C "$tree" rev-list --reverse "$PRISTINE_REF..HEAD"); do
+		if git -C "$tree" diff-tree --no-commit-id --name-only -r "$c" |
+			grep -qv '^tools/testing/selftests/kvm/'; then
+			[ "$kvm" = 0 ] || die "commit $c touches more than the KVM selftests after one that does not"
+			last_tee=$c
+		else
+			kvm=1
+		fi
+		n=$((n + 1))
+	done
+	[ -n "$last_tee" ] || die "no TEE commit in $tree"
+	rm -f "${SERIES_DIRS[0]}"/*.patch "${SERIES_DIRS[1]}"/*.patch
 	# The cover letter's subject and text come from kernel/cover-letter.txt.
 	git -C "$tree" -c branch."$(git -C "$tree" symbolic-ref --short HEAD)".description="$(cat "$KERNEL_DIR/cover-letter.txt")" \
 		format-patch -q --zero-commit --cover-letter --cover-from-description=subject \
-		-o "$out" "$PRISTINE_REF..HEAD"
-	ls "$out"
+		-o "${SERIES_DIRS[0]}" "$PRISTINE_REF..$last_tee"
+	if [ "$kvm" = 1 ]; then
+		fp -o "${SERIES_DIRS[1]}" "$last_tee..HEAD"
+	fi
+	ls "${SERIES_DIRS[@]}"
 }
 
 main() {
@@ -536,8 +619,11 @@ main() {
 	check) kernel_versions && cmd_check ;;
 	modules) kernel_versions && cmd_modules ;;
 	devtree) kernel_versions && cmd_devtree ;;
+	devtree-path) kernel_versions && echo "$KCACHE/devtree-$KERNEL_STACK/linux" ;;
+	series) kernel_versions && series ;;
+	backport) kernel_versions && cmd_backport ;;
 	board-test) kernel_versions && cmd_board_test ;;
-	export) cmd_export "$@" ;;
+	export) kernel_versions && cmd_export "$@" ;;
 	*) sed -n '3,20p' "${BASH_SOURCE[0]}" >&2; exit 2 ;;
 	esac
 }

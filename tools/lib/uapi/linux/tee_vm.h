@@ -16,7 +16,7 @@
 #endif
 
 /* tee_ioctl_version_data.gen_caps: the device serves VM contexts */
-#define TEE_GEN_CAP_VM		(1 << 8)
+#define TEE_GEN_CAP_VM		(1 << 5)
 
 /*
  * VM contexts
@@ -159,7 +159,7 @@ struct tee_ioctl_vm_info {
  * EFAULT (a page that cannot be pinned for writing), EDQUOT (the
  * context's quota), ENOMEM (RLIMIT_MEMLOCK), EIO.
  */
-#define TEE_IOC_VM_PIN		_IOWR(TEE_IOC_MAGIC, TEE_IOC_BASE + 16, \
+#define TEE_IOC_VM_PIN		_IOWR(TEE_IOC_MAGIC, TEE_IOC_BASE + 11, \
 				      struct tee_ioctl_vm_pin)
 /**
  * TEE_IOC_VM_RELEASE - release a pin, on a VM context
@@ -167,7 +167,7 @@ struct tee_ioctl_vm_info {
  * Takes a struct tee_ioctl_vm_release. Returns 0 on success, or ENOENT,
  * EINVAL, EIO.
  */
-#define TEE_IOC_VM_RELEASE	_IOW(TEE_IOC_MAGIC, TEE_IOC_BASE + 17, \
+#define TEE_IOC_VM_RELEASE	_IOW(TEE_IOC_MAGIC, TEE_IOC_BASE + 12, \
 				     struct tee_ioctl_vm_release)
 /**
  * TEE_IOC_VM_CALL - issue one SMC for the guest, on a VM context
@@ -175,14 +175,14 @@ struct tee_ioctl_vm_info {
  * Takes a struct tee_ioctl_vm_call. Returns 0 once the SMC was made,
  * whatever the TEE answered in a0, or an error of the list above.
  */
-#define TEE_IOC_VM_CALL		_IOWR(TEE_IOC_MAGIC, TEE_IOC_BASE + 18, \
+#define TEE_IOC_VM_CALL		_IOWR(TEE_IOC_MAGIC, TEE_IOC_BASE + 13, \
 				      struct tee_ioctl_vm_call)
 /**
  * TEE_IOC_VM_INFO - read the state of a VM context
  *
  * Takes a struct tee_ioctl_vm_info. Returns 0 on success, or EIO.
  */
-#define TEE_IOC_VM_INFO		_IOR(TEE_IOC_MAGIC, TEE_IOC_BASE + 19, \
+#define TEE_IOC_VM_INFO		_IOR(TEE_IOC_MAGIC, TEE_IOC_BASE + 14, \
 				     struct tee_ioctl_vm_info)
 
 #endif
