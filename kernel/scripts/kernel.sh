@@ -27,7 +27,7 @@
 #   kernel.sh export DIR regenerate the stack's series from the commits on
 #                        top of the pristine commit in the git tree DIR
 #   kernel.sh backport   (STACK=lts) carry the mainline series to 6.12 and
-#                        regenerate kernel/patches-6.12/
+#                        regenerate kernel/patches-6.12/ (backport.py)
 #
 # Versions come from board/versions.sh (the one place for them); only if
 # that file is missing are they resolved here, with apt-cache.
@@ -46,6 +46,8 @@ export PATH=/usr/bin:/bin:$PATH
 # series is for (BOARD_OPTEE_FLAVOUR is the board's own knob, with another
 # default).
 KERNEL_BOARD_FLAVOUR=${KERNEL_BOARD_FLAVOUR:-vexpress-qemu_armv8a-virtualized}
+# The version of the TEE series as posted (its cover letter's changelog).
+KERNEL_SERIES_VERSION=3
 # Bump when prepare's steps change, so that old prepared trees are not used.
 PREPARE_REV=1
 # The commit every patch applies on: the pristine tree, committed by prepare.
@@ -413,9 +415,9 @@ check_tables() {
 		"$TREE/drivers/tee/optee/smc_vm.c"
 }
 
-# The 6.12 backport makes the mainline series' changes (backport_diff.py).
+# The 6.12 backport makes the mainline series' changes (backport.py check).
 check_backport() {
-	/usr/bin/python3 "$KERNEL_DIR/scripts/backport_diff.py" "$KERNEL_DIR/patches-6.12" \
+	/usr/bin/python3 "$KERNEL_DIR/scripts/backport.py" check "$KERNEL_DIR/patches-6.12" \
 		"$KERNEL_DIR/patches" "$KERNEL_DIR/patches-kvm"
 }
 
@@ -540,34 +542,60 @@ cmd_devtree() {
 }
 
 # backport: carry the mainline series (and the KVM selftest) to 6.12 and
-# regenerate kernel/patches-6.12/: a fresh 6.12 tree, each mainline patch
-# applied with git am -3 (the blobs its index lines name are copied from a
-# 7.2 tree with the series applied, so that git can merge context that
-# moved). A conflict stops it with the tree to resolve in: resolve, `git am
-# --continue`, then `STACK=lts kernel.sh export TREE`. A resolution that
-# changes what a patch adds or removes gets a "[ backport: why ]" line in
-# its message (backport_diff.py, run by kernel-check, insists).
+# regenerate kernel/patches-6.12/. Each mainline patch is carried
+# (backport.py: the mechanical rewrites 6.12 needs, noted in its message)
+# and applied to a fresh 6.12 tree with git am -3, the blobs its index
+# lines name copied in from the 7.2 tree so that context that moved
+# merges; conflicts git has seen resolved are replayed by rerere from
+# $TEEMED_CACHE/kernel/backport-rr-cache. A new conflict stops it with the
+# tree to resolve in: resolve, `git add`, then run the backport again: git
+# records the resolution and the cache keeps it.
 cmd_backport() {
-	local mainline=() main72 tree p h
+	# git rerere's record of resolved conflicts: whole files of the kernel
+	# tree, so kept in the cache, never in the repository.
+	local mainline=() main72 tree p h carried rr=$KCACHE/backport-rr-cache
 	[ "$KERNEL_STACK" = lts ] || die "backport: run with STACK=lts"
 	mainline=($(STACK=current bash "${BASH_SOURCE[0]}" series))
 	main72=$(STACK=current bash "${BASH_SOURCE[0]}" devtree-path)
 	[ -d "$main72/.git" ] || die "no 7.2 tree with the series: STACK=current kernel.sh devtree first"
 	tree=$KCACHE/backport/linux
+	carried=$KCACHE/backport/carried
+	if [ -d "$tree/.git/rr-cache" ]; then
+		# a resolution made in the last run's tree
+		mkdir -p "$rr" && cp -a "$tree/.git/rr-cache/." "$rr/"
+	fi
 	rm -rf "$KCACHE/backport"
+	mkdir -p "$carried"
+	local dirs=("${SERIES_DIRS[@]}")
 	SERIES_DIRS=()
 	fresh_tree "$tree" || die "no 6.12 tree"
+	SERIES_DIRS=("${dirs[@]}")
+	local n=0
 	for p in "${mainline[@]}"; do
+		# numbered: the KVM series' 0001 follows the TEE series' last
+		n=$((n + 1))
+		/usr/bin/python3 "$KERNEL_DIR/scripts/backport.py" carry "$p" \
+			"$carried/$(printf %02d $n)-${p##*/}"
 		for h in $(sed -n 's/^index \([0-9a-f]*\)\.\.[0-9a-f]*.*/\1/p' "$p"); do
 			git -C "$main72" cat-file blob "$h" 2>/dev/null |
 				git -C "$tree" hash-object -w --stdin >/dev/null || true
 		done
 	done
-	(cd "$tree" && git config rerere.enabled true &&
-		git -c user.name=teemed -c user.email=teemed@localhost am -3 "${mainline[@]}") || {
-		log "backport: resolve in $tree, git am --continue, then STACK=lts kernel.sh export $tree"
-		return 1
-	}
+	mkdir -p "$tree/.git/rr-cache"
+	[ ! -d "$rr" ] || cp -a "$rr/." "$tree/.git/rr-cache/"
+	local g=(git -C "$tree" -c user.name=teemed -c user.email=teemed@localhost
+		-c rerere.enabled=true -c rerere.autoUpdate=true)
+	"${g[@]}" am -q -3 "$carried"/*.patch >/dev/null 2>&1 || true
+	while [ -d "$tree/.git/rebase-apply" ]; do
+		if [ -n "$(git -C "$tree" diff --name-only --diff-filter=U)" ]; then
+			git -C "$tree" diff --name-only --diff-filter=U >&2
+			log "backport: a conflict git has not seen: resolve it in $tree, git add, then run the backport again"
+			return 1
+		fi
+		log "backport: a conflict resolved as recorded (rerere)"
+		"${g[@]}" am -q --continue >/dev/null 2>&1 || true
+	done
+	mkdir -p "$rr" && cp -a "$tree/.git/rr-cache/." "$rr/"
 	cmd_export "$tree"
 }
 
@@ -599,10 +627,14 @@ cmd_export() {
 	done
 	[ -n "$last_tee" ] || die "no TEE commit in $tree"
 	rm -f "${SERIES_DIRS[0]}"/*.patch "${SERIES_DIRS[1]}"/*.patch
-	# The cover letter's subject and text come from kernel/cover-letter.txt.
-	git -C "$tree" -c branch."$(git -C "$tree" symbolic-ref --short HEAD)".description="$(cat "$KERNEL_DIR/cover-letter.txt")" \
+	# The cover letter's subject and text come from kernel/cover-letter.txt,
+	# as the description of a branch at the last TEE commit (format-patch
+	# reads it only from the branch a range ends at).
+	git -C "$tree" branch -f teemed-tee "$last_tee"
+	git -C "$tree" -c branch.teemed-tee.description="$(cat "$KERNEL_DIR/cover-letter.txt")" \
 		format-patch -q --zero-commit --cover-letter --cover-from-description=subject \
-		-o "${SERIES_DIRS[0]}" "$PRISTINE_REF..$last_tee"
+		--subject-prefix="PATCH v$KERNEL_SERIES_VERSION" \
+		-o "${SERIES_DIRS[0]}" "$PRISTINE_REF..teemed-tee"
 	if [ "$kvm" = 1 ]; then
 		fp -o "${SERIES_DIRS[1]}" "$last_tee..HEAD"
 	fi
