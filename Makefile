@@ -30,8 +30,8 @@ BUILD := build
 JOBS ?= 2
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build arm64 bpf bpf-arm64 run demo check check-asan check-tsan \
-	check-bpf bpf-overhead e2e-smoke e2e-full e2e-drills fuzz bench clean
+.PHONY: all deps build install arm64 bpf bpf-arm64 run demo check check-asan check-tsan \
+	check-bpf check-install bpf-overhead e2e-smoke e2e-full e2e-drills fuzz bench clean
 
 all: build
 
@@ -56,7 +56,7 @@ $(eval $(call configuration,bench,-DCMAKE_BUILD_TYPE=Release -DTEEMED_BENCH=ON \
 # The board's binaries, static (tools/cmake/aarch64.cmake).
 $(eval $(call configuration,arm64,-DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	-DCMAKE_TOOLCHAIN_FILE=$(abspath tools/cmake/aarch64.cmake) \
-	-DTEEMED_VMM=ON -DTEEMED_BPF=ON -DTEEMED_PYTHON=OFF -DTEEMED_TESTS=OFF))
+	-DTEEMED_BPF=ON -DTEEMED_PYTHON=OFF -DTEEMED_TESTS=OFF))
 
 # $(call cmake-build,NAME,TARGETS): build those targets of a configuration.
 cmake-build = nice cmake --build $(BUILD)/$(1) -j $(JOBS) $(if $(2),--target $(2))
@@ -64,9 +64,27 @@ cmake-build = nice cmake --build $(BUILD)/$(1) -j $(JOBS) $(if $(2),--target $(2
 build: $(BUILD)/release/Makefile
 	$(call cmake-build,release)
 
-# The reference VMM for the board.
+# libteemed for VMMs to depend on: libteemed.so.1 and libteemed.a, the API
+# headers, teemed.pc, the CMake package; PREFIX and DESTDIR as usual.
+PREFIX ?= /usr/local
+install:
+	cmake -S . -B $(BUILD)/lib -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=$(PREFIX) \
+		-DTEEMED_PYTHON=OFF -DTEEMED_TESTS=OFF $(CMAKE_FLAGS) >/dev/null
+	$(call cmake-build,lib,teemed teemed_shared)
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD)/lib --component lib
+
+# The reference VMM for the board, built as a VMM project would be: the
+# arm64 libteemed installed into a staging prefix, then tools/vmm against
+# it with find_package(teemed). The binary lands in build/arm64/.
+ARM64_STAGE := $(abspath $(BUILD)/arm64-stage)
 arm64: $(BUILD)/arm64/Makefile
-	$(call cmake-build,arm64,teemed-vmm)
+	$(call cmake-build,arm64,teemed teemed_shared)
+	cmake --install $(BUILD)/arm64 --component lib --prefix $(ARM64_STAGE) >/dev/null
+	cmake -S tools/vmm -B $(BUILD)/vmm-arm64 -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DCMAKE_TOOLCHAIN_FILE=$(abspath tools/cmake/aarch64.cmake) \
+		-DCMAKE_PREFIX_PATH=$(ARM64_STAGE) >/dev/null
+	$(call cmake-build,vmm-arm64)
+	cp $(BUILD)/vmm-arm64/teemed-vmm $(BUILD)/arm64/teemed-vmm
 
 # The eBPF tools (bpf/): here, and for the board (static).
 bpf: $(BUILD)/release/Makefile
@@ -97,7 +115,11 @@ e2e-drills:
 
 # ---- tests --------------------------------------------------------------------
 
-check: check-tsan check-bpf check-asan
+check: check-tsan check-bpf check-asan check-install
+
+# Build against the installed library from outside the tree (tests/install).
+check-install:
+	bash tests/install/check.sh
 
 # Python loading the ASan build's module: the sanitizer runtime first.
 ASAN_PYTHON = LD_PRELOAD="$(shell gcc -print-file-name=libasan.so) \

@@ -635,6 +635,10 @@ cmd_export() {
 		format-patch -q --zero-commit --cover-letter --cover-from-description=subject \
 		--subject-prefix="PATCH v$KERNEL_SERIES_VERSION" \
 		-o "${SERIES_DIRS[0]}" "$PRISTINE_REF..teemed-tee"
+	# The cover letter is dated now; the last patch's date keeps an export
+	# of the same commits identical.
+	sed -i "s/^Date: .*/Date: $(git -C "$tree" log -1 --format=%aD teemed-tee)/" \
+		"${SERIES_DIRS[0]}/0000-cover-letter.patch"
 	if [ "$kvm" = 1 ]; then
 		fp -o "${SERIES_DIRS[1]}" "$last_tee..HEAD"
 	fi

@@ -24,6 +24,10 @@ TEST(CApi, LifecycleAndFastCall)
 	EXPECT_EQ(teemed_vm_add_region(vm, 0x40000000, 1 << 20, ram), 0);
 	EXPECT_EQ(teemed_vm_add_region(vm, 0x40000000, 1 << 20, ram), -EEXIST);
 	EXPECT_EQ(teemed_vm_add_region(vm, 0x40000001, 4096, ram), -EINVAL);
+	// removed by exactly what was added, then free to add again
+	EXPECT_EQ(teemed_vm_remove_region(vm, 0x40000000, 4096), -ENOENT);
+	EXPECT_EQ(teemed_vm_remove_region(vm, 0x40000000, 1 << 20), 0);
+	EXPECT_EQ(teemed_vm_add_region(vm, 0x40000000, 1 << 20, ram), 0);
 
 	teemed_regs r{{teemed::abi::kCallsUid, 0, 0, 0, 4, 5, 6, 7}};
 	ASSERT_EQ(teemed_vm_handle_smc(vm, &r), 0);
@@ -32,7 +36,7 @@ TEST(CApi, LifecycleAndFastCall)
 	EXPECT_EQ(r.x[7], 7u);
 
 	teemed_vm_stats st;
-	ASSERT_EQ(teemed_vm_get_stats(vm, &st), 0);
+	ASSERT_EQ(teemed_vm_get_stats(vm, &st, sizeof(st)), 0);
 	EXPECT_EQ(st.fast_calls, 1u);
 	EXPECT_EQ(st.client_id, 2u);
 

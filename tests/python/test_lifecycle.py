@@ -127,3 +127,32 @@ def test_many_vms_churn(backend):
         g.vm = None
     st = backend.stats()
     assert st["contexts"] == 0 and st["objects"] == 0 and st["guests"] == 0
+
+
+def test_remove_region_waits_for_calls_in_it(guest):
+    """A VMM may forget guest RAM (a memory listener's region_del), but
+    not while the mediator still has to write an answer there."""
+    import errno
+    size = 1024 * o.PAGE
+    with pytest.raises(OSError) as e:
+        guest.vm.remove_region(0x40000000, o.PAGE)  # not a region added
+    assert e.value.errno == errno.ENOENT
+
+    class Stop(Exception):
+        pass
+
+    def hook(out):
+        raise Stop()  # the guest walks away at OP-TEE's first RPC
+    guest.rpc_hook = hook
+    with pytest.raises(Stop):
+        guest.open_session()
+    guest.rpc_hook = None
+    assert guest.vm.stats()["live_calls"] == 1
+    with pytest.raises(OSError) as e:
+        guest.vm.remove_region(0x40000000, size)
+    assert e.value.errno == errno.EBUSY
+    guest.vm.close()  # unwinds the call
+    guest.vm.remove_region(0x40000000, size)
+    with pytest.raises(OSError) as e:
+        guest.vm.remove_region(0x40000000, size)
+    assert e.value.errno == errno.ENOENT

@@ -2,12 +2,19 @@
 // The C ABI over teemed::Vm. No exception crosses it.
 #include "c_api.hpp"
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <new>
 
 #include "optee_abi.hpp"
 
 using namespace teemed;
+
+static_assert(TEEMED_VERSION_MAJOR == TEEMED_BUILD_VERSION_MAJOR &&
+		      TEEMED_VERSION_MINOR == TEEMED_BUILD_VERSION_MINOR &&
+		      TEEMED_VERSION_PATCH == TEEMED_BUILD_VERSION_PATCH,
+	      "teemed/export.h and the project's version disagree");
 
 extern "C" {
 
@@ -58,6 +65,14 @@ int teemed_vm_add_region(teemed_vm *vm, uint64_t ipa, uint64_t size, void *host)
 	return r ? 0 : -r.error();
 }
 
+int teemed_vm_remove_region(teemed_vm *vm, uint64_t ipa, uint64_t size)
+{
+	if (!vm)
+		return -EINVAL;
+	auto r = vm->vm->remove_region(ipa, size);
+	return r ? 0 : -r.error();
+}
+
 int teemed_vm_handle_smc(teemed_vm *vm, struct teemed_regs *regs)
 {
 	if (!vm || !regs)
@@ -77,17 +92,32 @@ int teemed_vm_handle_smc(teemed_vm *vm, struct teemed_regs *regs)
 	}
 }
 
-int teemed_vm_get_stats(teemed_vm *vm, struct teemed_vm_stats *out)
+int teemed_vm_get_stats(teemed_vm *vm, struct teemed_vm_stats *out, size_t size)
 {
 	if (!vm || !out)
 		return -EINVAL;
 	const VmStats s = vm->vm->stats();
-	*out = {s.client_id,   s.fast_calls,   s.yielding_calls, s.rpc_returns, s.rpcs,
-		s.rejected,    s.backend_calls, s.backend_errors, s.pins,       s.unpins,
-		s.pinned_pages, s.pinned_pages_max, s.shm_buffers, s.rpc_buffers, s.live_calls,
-		s.live_calls_max, s.leaked_pages, s.unwind_abandoned};
+	const struct teemed_vm_stats all = {
+		s.client_id,	    s.fast_calls,   s.yielding_calls,	s.rpc_returns,
+		s.rpcs,		    s.rejected,	    s.backend_calls,	s.backend_errors,
+		s.pins,		    s.unpins,	    s.pinned_pages,	s.pinned_pages_max,
+		s.shm_buffers,	    s.rpc_buffers,  s.live_calls,	s.live_calls_max,
+		s.leaked_pages,	    s.unwind_abandoned};
+	// A caller built against an older teemed.h knows a shorter structure.
+	std::memcpy(out, &all, std::min(size, sizeof(all)));
 	return 0;
 }
+
+} // extern "C"
+
+teemed_ctx *teemed::ctx_from_backend(std::shared_ptr<Backend> backend)
+{
+	if (!backend)
+		return nullptr;
+	return new (std::nothrow) teemed_ctx{std::move(backend)};
+}
+
+extern "C" {
 
 uint32_t teemed_vm_client_id(const teemed_vm *vm) { return vm ? vm->vm->client_id() : 0; }
 

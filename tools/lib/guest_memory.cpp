@@ -54,23 +54,28 @@ Result<uint64_t> GuestMemory::translate(uint64_t ipa, uint64_t len) const
 	return r->host_va + (ipa - r->ipa);
 }
 
+// Both copy under the lock: a VMM removing a region (a memory listener
+// before it unmaps) waits for them.
 Result<void> GuestMemory::read(uint64_t ipa, std::span<std::byte> out) const
 {
-	auto va = translate(ipa, out.size());
-	if (!va)
-		return make_error(va.error());
+	std::shared_lock guard(lock_);
+	const MemRegion *r = find(ipa, out.size());
+	if (!r)
+		return make_error(EFAULT);
 	// The guest may write this memory concurrently from another vCPU: the
 	// copy is the snapshot every later check works on.
-	copy_bytes(out.data(), reinterpret_cast<const void *>(*va), out.size());
+	copy_bytes(out.data(), reinterpret_cast<const void *>(r->host_va + (ipa - r->ipa)),
+		   out.size());
 	return {};
 }
 
 Result<void> GuestMemory::write(uint64_t ipa, std::span<const std::byte> in) const
 {
-	auto va = translate(ipa, in.size());
-	if (!va)
-		return make_error(va.error());
-	copy_bytes(reinterpret_cast<void *>(*va), in.data(), in.size());
+	std::shared_lock guard(lock_);
+	const MemRegion *r = find(ipa, in.size());
+	if (!r)
+		return make_error(EFAULT);
+	copy_bytes(reinterpret_cast<void *>(r->host_va + (ipa - r->ipa)), in.data(), in.size());
 	return {};
 }
 

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
 #include <shared_mutex>
 #include <span>
 #include <vector>
@@ -21,6 +22,22 @@ public:
 	// Regions must be page aligned, non-empty, must not overlap each other
 	// (in IPA) and must not wrap. EINVAL / EEXIST otherwise.
 	Result<void> add_region(const MemRegion &r);
+	// Forget the region added at ipa with this size (ENOENT otherwise),
+	// unless busy(region) says the mediator still uses its memory
+	// (EBUSY). Waits for copies from or to it in progress.
+	template <typename Busy> Result<void> remove_region(uint64_t ipa, uint64_t size, Busy busy)
+	{
+		std::unique_lock guard(lock_);
+		for (auto it = regions_.begin(); it != regions_.end(); ++it) {
+			if (it->ipa != ipa || it->size != size)
+				continue;
+			if (busy(*it))
+				return make_error(EBUSY);
+			regions_.erase(it);
+			return {};
+		}
+		return make_error(ENOENT);
+	}
 
 	// VMM address of [ipa, ipa + len) if it lies inside one region.
 	Result<uint64_t> translate(uint64_t ipa, uint64_t len) const;

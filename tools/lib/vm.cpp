@@ -279,6 +279,34 @@ Result<std::unique_ptr<Vm>> Vm::create(Backend &backend, const Limits &limits, u
 
 Result<void> Vm::add_region(const MemRegion &region) { return state_->memory().add_region(region); }
 
+Result<void> Vm::remove_region(uint64_t ipa, uint64_t size) { return state_->remove_region(ipa, size); }
+
+Result<void> VmState::remove_region(uint64_t ipa, uint64_t size)
+{
+	// The mediator keeps VMM addresses where a call's answer goes (the
+	// guest's argument, its RPC argument, a registered buffer): the region
+	// may go only once none points into it, or the VMM, unmapping it,
+	// would have the library write to memory no longer there.
+	std::lock_guard g(lock_);
+	return mem_.remove_region(ipa, size, [&](const MemRegion &r) {
+		auto inside = [&](uint64_t va) { return va >= r.host_va && va - r.host_va < r.size; };
+		auto span_inside = [&](const GuestSpan &s) {
+			for (const auto &seg : s.segs)
+				if (inside(seg.va))
+					return true;
+			return false;
+		};
+		for (const auto &c : calls_)
+			if (span_inside(c.arg_loc) || span_inside(c.rpc_loc) || span_inside(c.cmd_guest))
+				return true;
+		for (const auto &[cookie, shm] : shm_)
+			for (uint64_t va : shm.buf.page_vas())
+				if (inside(va))
+					return true;
+		return false;
+	});
+}
+
 Result<SmcRegs> Vm::handle_smc(const SmcRegs &in) { return state_->handle_smc(in); }
 
 void Vm::close() { state_->close(); }

@@ -174,6 +174,9 @@ public:
 	uint32_t client_id() const { return client_id_; }
 	uint64_t label() const { return label_; }
 	GuestMemory &memory() { return mem_; }
+	// EBUSY while a call in flight or a registered buffer still has the
+	// mediator write into the region's memory.
+	Result<void> remove_region(uint64_t ipa, uint64_t size);
 
 private:
 	friend class VmAccess;

@@ -2,7 +2,7 @@
 #include <cerrno>
 #include <new>
 
-#include "../lib/c_api.hpp"
+#include "teemed/backend.hpp"
 #include "model_backend.hpp"
 #include "teemed_model.h"
 
@@ -14,8 +14,8 @@ extern "C" int teemed_ctx_open_model(uint32_t threads, uint32_t max_guests, teem
 		teemed::model::ModelConfig cfg;
 		cfg.threads = threads;
 		cfg.max_guests = max_guests;
-		*out = new teemed_ctx{std::make_shared<teemed::model::ModelBackend>(cfg)};
-		return 0;
+		*out = teemed::ctx_from_backend(std::make_shared<teemed::model::ModelBackend>(cfg));
+		return *out ? 0 : -ENOMEM;
 	} catch (const std::bad_alloc &) {
 		return -ENOMEM;
 	}

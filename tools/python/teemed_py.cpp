@@ -162,6 +162,11 @@ PYBIND11_MODULE(teemed, m)
 			if (!r)
 				raise_errno(r.error(), "add_region");
 		})
+		.def("remove_region", [](PyVm &v, uint64_t ipa, uint64_t size) {
+			auto r = v.vm->remove_region(ipa, size);
+			if (!r)
+				raise_errno(r.error(), "remove_region");
+		})
 		.def("smc", [](PyVm &v, std::vector<uint64_t> regs) {
 			if (regs.size() > 8)
 				throw py::value_error("at most 8 registers");

@@ -14,7 +14,9 @@
 #include <memory>
 #include <span>
 
+#include "teemed/export.h"
 #include "teemed/result.hpp"
+#include "teemed/teemed.h"
 
 namespace teemed {
 
@@ -44,7 +46,7 @@ struct CallResult {
 
 // One VM's context in the TEE: a client id and its pins. Destruction tells
 // the TEE the VM is gone, then frees everything.
-class BackendContext {
+class TEEMED_API BackendContext {
 public:
 	virtual ~BackendContext() = default;
 	virtual uint32_t client_id() const = 0;
@@ -62,11 +64,15 @@ public:
 	virtual void shutdown() = 0;
 };
 
-class Backend {
+class TEEMED_API Backend {
 public:
 	virtual ~Backend() = default;
 	// Register a new VM with the TEE (OP-TEE: VM_CREATED).
 	virtual Result<std::unique_ptr<BackendContext>> create_vm() = 0;
 };
+
+// A C handle (teemed.h) over a backend of the embedder's own, for C code
+// that takes a teemed_ctx; it shares ownership. NULL on failure.
+TEEMED_API teemed_ctx *ctx_from_backend(std::shared_ptr<Backend> backend);
 
 } // namespace teemed

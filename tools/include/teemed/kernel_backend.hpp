@@ -12,6 +12,6 @@ namespace teemed {
 
 // Opens `dev`; errors: the errno of open(2) (ENOENT: no patched driver or
 // OP-TEE without NS-virtualization, EACCES: no permission).
-Result<std::unique_ptr<Backend>> open_kernel_backend(const std::string &dev = "/dev/teevm0");
+TEEMED_API Result<std::unique_ptr<Backend>> open_kernel_backend(const std::string &dev = "/dev/teevm0");
 
 } // namespace teemed

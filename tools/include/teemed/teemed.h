@@ -13,11 +13,18 @@
  *
  * Every function returns 0 or a negative errno. No exception, no global
  * state: everything hangs off the teemed_ctx.
+ *
+ * This is the stable interface: a program built against version N.x runs
+ * with any N.y, y >= x (SONAME libteemed.so.N). Structures only grow at
+ * their end, and those the library fills take their size.
  */
 #ifndef TEEMED_H
 #define TEEMED_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+#include "teemed/export.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -63,31 +70,37 @@ struct teemed_vm_stats {
 
 /* The SMCCC function-id ranges to forward to userspace (base, count). */
 #define TEEMED_SMCCC_NR_RANGES 4
-extern const uint32_t TEEMED_SMCCC_RANGES[TEEMED_SMCCC_NR_RANGES][2];
+TEEMED_API extern const uint32_t TEEMED_SMCCC_RANGES[TEEMED_SMCCC_NR_RANGES][2];
 
 /* Nonzero if fid is one the mediator handles (Trusted App/OS owners). */
-int teemed_is_mediated_fid(uint32_t fid);
+TEEMED_API int teemed_is_mediated_fid(uint32_t fid);
 
 /* Open the host kernel's VM-context device (NULL: "/dev/teevm0"). */
-int teemed_ctx_open_kernel(const char *dev, teemed_ctx **out);
+TEEMED_API int teemed_ctx_open_kernel(const char *dev, teemed_ctx **out);
 /* Drop the context; VMs created from it stay usable until destroyed. */
-void teemed_ctx_close(teemed_ctx *ctx);
+TEEMED_API void teemed_ctx_close(teemed_ctx *ctx);
 
-void teemed_limits_default(struct teemed_limits *lim);
+TEEMED_API void teemed_limits_default(struct teemed_limits *lim);
 
 /* Register a new VM with the TEE. lim may be NULL for the defaults. */
-int teemed_vm_create(teemed_ctx *ctx, const struct teemed_limits *lim, uint64_t label,
+TEEMED_API int teemed_vm_create(teemed_ctx *ctx, const struct teemed_limits *lim, uint64_t label,
 		     teemed_vm **out);
-/* Guest RAM: page-aligned IPA, size and host address. */
-int teemed_vm_add_region(teemed_vm *vm, uint64_t ipa, uint64_t size, void *host);
+/* Guest RAM: page-aligned IPA, size and host address. -EEXIST if it
+ * overlaps a region already added. */
+TEEMED_API int teemed_vm_add_region(teemed_vm *vm, uint64_t ipa, uint64_t size, void *host);
+/* Forget the region added at this ipa with this size (-ENOENT if none):
+ * the guest's later calls cannot name it. What OP-TEE still holds of it
+ * stays pinned by the host kernel until OP-TEE lets go. */
+TEEMED_API int teemed_vm_remove_region(teemed_vm *vm, uint64_t ipa, uint64_t size);
 /* One trapped SMC. Thread-safe across vCPUs. -ESHUTDOWN after close. */
-int teemed_vm_handle_smc(teemed_vm *vm, struct teemed_regs *regs);
-int teemed_vm_get_stats(teemed_vm *vm, struct teemed_vm_stats *out);
-uint32_t teemed_vm_client_id(const teemed_vm *vm);
+TEEMED_API int teemed_vm_handle_smc(teemed_vm *vm, struct teemed_regs *regs);
+/* Fill the first size bytes of *out (sizeof(*out) as the caller knows it). */
+TEEMED_API int teemed_vm_get_stats(teemed_vm *vm, struct teemed_vm_stats *out, size_t size);
+TEEMED_API uint32_t teemed_vm_client_id(const teemed_vm *vm);
 /* Unwind, tell the TEE, unpin; later handle_smc calls get -ESHUTDOWN. */
-void teemed_vm_close(teemed_vm *vm);
+TEEMED_API void teemed_vm_close(teemed_vm *vm);
 /* Close and free. No other thread may still use vm. */
-void teemed_vm_destroy(teemed_vm *vm);
+TEEMED_API void teemed_vm_destroy(teemed_vm *vm);
 
 #ifdef __cplusplus
 }

@@ -24,7 +24,7 @@ struct MemRegion {
 
 class VmState; // the protocol state, private to the library
 
-class Vm {
+class TEEMED_API Vm {
 public:
 	// Registers a new VM with the TEE through `backend` (which must
 	// outlive the Vm). `label` names the VM in probes and traces.
@@ -35,9 +35,14 @@ public:
 	Vm(const Vm &) = delete;
 	Vm &operator=(const Vm &) = delete;
 
-	// Tell the mediator where guest RAM lives. Call before the guest runs;
-	// regions cannot be removed (pinned pages refer to them).
+	// Tell the mediator where guest RAM lives, before the guest runs and
+	// whenever the VMM maps more.
 	Result<void> add_region(const MemRegion &region);
+	// Forget one: ENOENT if no region was added at this ipa with this
+	// size, EBUSY while a call or a registered buffer of the guest still
+	// lies in it (the mediator would write there). The VMM unmaps it only
+	// after this succeeds.
+	Result<void> remove_region(uint64_t ipa, uint64_t size);
 
 	// Handle one trapped SMC: `in` holds x0..x7 as the guest left them.
 	// Returns the registers to give back: x0..x3 set, x4..x7 as they were.
