@@ -24,13 +24,17 @@ export TEEMED_CACHE
 # series). make run STACK=current, make e2e-smoke STACK=current, ...
 STACK ?= lts
 export STACK
+# The guest's VMM on the board: teemed (the reference VMM) or qemu (QEMU
+# with qemu/patches, -machine virt,optee=on). make run VMM=qemu, ...
+VMM ?= teemed
+export VMM
 
 PYTHON := /usr/bin/python3
 BUILD := build
 JOBS ?= 2
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build install arm64 bpf bpf-arm64 run demo check check-asan check-tsan \
+.PHONY: all deps build install arm64 qemu-arm64 bpf bpf-arm64 run demo check check-asan check-tsan \
 	check-bpf check-install bpf-overhead e2e-smoke e2e-full e2e-drills fuzz bench clean
 
 all: build
@@ -55,7 +59,7 @@ $(eval $(call configuration,bench,-DCMAKE_BUILD_TYPE=Release -DTEEMED_BENCH=ON \
 	-DTEEMED_PYTHON=OFF -DTEEMED_TESTS=OFF))
 # The board's binaries, static (tools/cmake/aarch64.cmake).
 $(eval $(call configuration,arm64,-DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	-DCMAKE_TOOLCHAIN_FILE=$(abspath tools/cmake/aarch64.cmake) \
+	-DCMAKE_TOOLCHAIN_FILE=$(abspath tools/cmake/aarch64.cmake) -DCMAKE_INSTALL_PREFIX=/usr \
 	-DTEEMED_BPF=ON -DTEEMED_PYTHON=OFF -DTEEMED_TESTS=OFF))
 
 # $(call cmake-build,NAME,TARGETS): build those targets of a configuration.
@@ -85,6 +89,17 @@ arm64: $(BUILD)/arm64/Makefile
 		-DCMAKE_PREFIX_PATH=$(ARM64_STAGE) >/dev/null
 	$(call cmake-build,vmm-arm64)
 	cp $(BUILD)/vmm-arm64/teemed-vmm $(BUILD)/arm64/teemed-vmm
+
+# The patched QEMU for the board (VMM=qemu): qemu/patches on Debian's QEMU
+# source, cross-built static against the arm64 libteemed installed as a
+# package would be (PREFIX=/usr) into its sysroot; cached by its inputs
+# (board/qemu.sh). Prints the binary.
+QEMU_TEEMED_STAGE := $(abspath $(BUILD)/qemu-teemed)
+qemu-arm64: $(BUILD)/arm64/Makefile
+	@$(call cmake-build,arm64,teemed teemed_shared) >/dev/null
+	@rm -rf $(QEMU_TEEMED_STAGE)
+	@DESTDIR=$(QEMU_TEEMED_STAGE) cmake --install $(BUILD)/arm64 --component lib >/dev/null
+	@QEMU_TEEMED_STAGE=$(QEMU_TEEMED_STAGE) bash board/qemu.sh
 
 # The eBPF tools (bpf/): here, and for the board (static).
 bpf: $(BUILD)/release/Makefile

@@ -109,6 +109,24 @@ esac
 # busybox-static (bookworm): the initramfs shell and tools.
 : "${BOARD_BUSYBOX_VERSION:=1:1.35.0-4+deb12u1+b1}"
 
+# --- QEMU in the board (VMM=qemu, board/qemu.sh) ----------------------------
+# Debian's QEMU source (trixie's 10.0 update; sid's 11.1.3 is listed but
+# its files are not on the mirror) with qemu/patches, cross-built static
+# for arm64 against bookworm's arm64 development packages unpacked into a
+# sysroot (bookworm's, the cross toolchain's own libc).
+: "${BOARD_QEMU_SRC_VERSION:=1:10.0.13+ds-0+deb13u1}"
+board_qemu_sysroot_packages() {
+	printf '%s\n' \
+		"libglib2.0-dev:arm64=2.74.6-2+deb12u9" \
+		"libglib2.0-0:arm64=2.74.6-2+deb12u9" \
+		"libpcre2-dev:arm64=10.42-1+deb12u2" \
+		"libpcre2-8-0:arm64=10.42-1+deb12u2" \
+		"zlib1g-dev:arm64=1:1.2.13.dfsg-1" \
+		"libfdt-dev:arm64=1.6.1-4+b1" \
+		"libfdt1:arm64=1.6.1-4+b1" \
+		"libffi-dev:arm64=3.4.4-1"
+}
+
 # --- Host tools (board/packages, installed by make deps) ------------------
 # QEMU 10 from bookworm-backports; board/run.sh checks the major, not the
 # exact version, since the host has one installed version at a time.

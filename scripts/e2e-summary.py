@@ -14,6 +14,7 @@ STEP_END = re.compile(r"TEEMED-STEP \d+ END rc=(\d+) secs=([\d.]+)")
 def main(path):
     sides = {"host": {"cases": [], "sub": [], "secs": 0.0},
              "guest": {"cases": [], "sub": [], "secs": 0.0}}
+    guest_runs = []  # (cases, failed, secs) of each guest xtest
     failed_tests = {"host": [], "guest": []}
     drills = []
     with open(path, errors="replace") as f:
@@ -31,6 +32,9 @@ def main(path):
             m = STEP_END.search(line)
             if m and side == "guest":
                 sides["guest"]["secs"] += float(m[2])
+                if sides["guest"]["cases"]:
+                    c, f = sides["guest"]["cases"][-1]
+                    guest_runs.append((c, f, float(m[2])))
             m = re.search(r"TEEMED-DRILL (\S+) (pass|fail) ?(.*)", line)
             if m:
                 drills.append(m.groups())
@@ -50,6 +54,9 @@ def main(path):
               + (f" guest-xtest-secs={s['secs']:.1f}" if side == "guest" else ""))
         for t in failed_tests[side][:20]:
             print(f"    {side}: {t}")
+        if side == "guest" and len(guest_runs) > 1:
+            for i, (c, f, secs) in enumerate(guest_runs, 1):
+                print(f"    guest run {i}: cases={c} failed={f} xtest-secs={secs:.1f}")
     for name, state, details in drills:
         print(f"e2e drill {name}: {state.upper()} {details}")
         ok &= state == "pass"

@@ -7,9 +7,11 @@
 #
 #   scripts/e2e.sh smoke|full|drills
 #
-# Knobs: E2E_HOST_XTEST, E2E_GUEST_XTEST (xtest arguments), E2E_GUESTS
-# (guests run one after another), E2E_TIMEOUT (s, whole QEMU run),
-# E2E_GUEST_MEM (MiB), BOARD_* (see board/run.sh).
+# Knobs: VMM (teemed: the reference VMM, the default; qemu: QEMU with
+# qemu/patches, -machine virt,optee=on), STACK (board/versions.sh),
+# E2E_HOST_XTEST, E2E_GUEST_XTEST (xtest arguments), E2E_GUESTS (guests
+# run one after another), E2E_TIMEOUT (s, whole QEMU run), E2E_GUEST_MEM
+# (MiB), BOARD_* (see board/run.sh).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -59,7 +61,12 @@ esac
 : "${E2E_GUESTS:=1}"
 : "${E2E_GUEST_MEM:=512}"
 
-echo "== e2e $mode: building the arm64 VMM, the patched modules, the guest image"
+: "${VMM:=teemed}"
+# both: the guest under the reference VMM, then under QEMU, in one boot.
+case "$VMM" in teemed | qemu | both) ;; *) echo "e2e: VMM=$VMM: teemed, qemu or both" >&2; exit 2 ;; esac
+[ "$VMM" = teemed ] || [ "$mode" != trace ] || { echo "e2e: trace watches teemed-vmm" >&2; exit 2; }
+
+echo "== e2e $mode (STACK=${STACK:-lts}, VMM=$VMM): building the arm64 VMM, the patched modules, the guest image"
 make -C "$top" --no-print-directory arm64 >/dev/null
 modules=$(make -C "$top" --no-print-directory -s kernel-modules | tail -n1)
 [ -d "$modules" ] || { echo "e2e: kernel-modules gave no directory" >&2; exit 1; }
@@ -75,6 +82,31 @@ trap 'rm -rf "$extra"' EXIT
 chmod 755 "$extra" # it is copied over the initramfs root, mode included
 mkdir -p "$extra/usr/bin" "$extra/guest" "$extra/etc"
 cp "$top/build/arm64/teemed-vmm" "$extra/usr/bin/"
+if [ "$VMM" != teemed ]; then
+	qemu=$(make -C "$top" --no-print-directory -s qemu-arm64 | tail -n1)
+	[ -x "$qemu" ] || { echo "e2e: qemu-arm64 gave no binary" >&2; exit 1; }
+	cp "$qemu" "$extra/usr/bin/"
+fi
+# The guest under a VMM: guest-vmm-teemed|guest-vmm-qemu MEM_MIB CMDLINE
+# (after the console, which each VMM's machine names); guest-vmm is this
+# run's.
+cat >"$extra/usr/bin/guest-vmm-qemu" <<'VMMSH'
+#!/bin/sh
+mem=$1
+shift
+exec qemu-system-aarch64 -machine virt,gic-version=3,optee=on -accel kvm -cpu host \
+	-m "$mem" -smp 1 -nodefaults -display none -serial stdio -monitor none -no-reboot \
+	-kernel /guest/Image -initrd /guest/initrd -append "console=ttyAMA0 $*"
+VMMSH
+cat >"$extra/usr/bin/guest-vmm-teemed" <<'VMMSH'
+#!/bin/sh
+mem=$1
+shift
+exec teemed-vmm --kernel /guest/Image --initrd /guest/initrd --mem "$mem" --cpus 1 \
+	--cmdline "console=ttyS0 $*"
+VMMSH
+ln -s "guest-vmm-${VMM/both/teemed}" "$extra/usr/bin/guest-vmm"
+chmod 755 "$extra/usr/bin/guest-vmm-qemu" "$extra/usr/bin/guest-vmm-teemed"
 # The KVM selftest of the series (kernel/), and an unprivileged user.
 [ -x "$modules/smccc_filter" ] && cp "$modules/smccc_filter" "$extra/usr/bin/"
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' >"$extra/etc/passwd"
@@ -84,13 +116,14 @@ cp "$guest_initrd" "$extra/guest/initrd"
 
 b64() { printf '%s\n' "$1" | base64 -w0; }
 guest_cmds=$(b64 "xtest $E2E_GUEST_XTEST")
-guest_run="teemed-vmm --kernel /guest/Image --initrd /guest/initrd --mem $E2E_GUEST_MEM --cpus 1 --cmdline 'console=ttyS0 quiet panic=-1 teemed_cmds=$guest_cmds' 2>&1 | sed 's/^/guest| /'"
+guest_run="guest-vmm $E2E_GUEST_MEM 'quiet panic=-1 teemed_cmds=$guest_cmds' 2>&1 | sed 's/^/guest| /'"
 cmds="xtest $E2E_HOST_XTEST"
 # The series' KVM selftest (SMCCC filter on the Trusted ranges), by full
 # path: it opens its own ELF through argv[0].
 [ "$mode" = nvhe ] && cmds+=$'\n'"/usr/bin/smccc_filter"
 for i in $(seq 1 "$E2E_GUESTS"); do
 	cmds+=$'\n'"set -o pipefail; $guest_run"
+	[ "$VMM" != both ] || cmds+=$'\n'"set -o pipefail; ${guest_run/guest-vmm /guest-vmm-qemu }"
 done
 if [ "$mode" = trace ]; then
 	make -C "$top" --no-print-directory bpf-arm64 >/dev/null
@@ -100,13 +133,13 @@ if [ "$mode" = trace ]; then
 fi
 if [ "$mode" = drills ]; then
 	# Built here and baked in: busybox on the board has no base64 -w.
-	guest_args="--kernel /guest/Image --initrd /guest/initrd --mem 384 --cpus 1"
+	guest_mem=384
 	long=$(b64 "xtest -t regression 1004 4001 6001 6002 6003 6004 6005")
 	short=$(b64 "xtest $E2E_GUEST_XTEST")
 	# The same, then alive a while: two guests that still hold their
 	# contexts when a third VMM asks for one.
 	hold=$(b64 "xtest $E2E_GUEST_XTEST"$'\n'"sleep 30")
-	sed -e "s|@GUEST_ARGS@|$guest_args|" -e "s|@LONG@|$long|" -e "s|@SHORT@|$short|" \
+	sed -e "s|@GUEST_MEM@|$guest_mem|" -e "s|@LONG@|$long|" -e "s|@SHORT@|$short|" \
 		-e "s|@HOLD@|$hold|" \
 		"$here/e2e-drills.sh" >"$extra/usr/bin/teemed-drills"
 	chmod +x "$extra/usr/bin/teemed-drills"
