@@ -19,17 +19,23 @@ debsrc=/etc/apt/sources.list.d/teemed-src.sources
 pin=/etc/apt/preferences.d/teemed-suites
 changed=0
 
+# No Valid-Until check: a mirror frozen at a date (as this project's CI
+# has) serves sid's and backports' Release past their one-week validity,
+# and apt then refuses the whole update. The packages are still checked
+# against Debian's key, and taken only at the exact versions pinned.
 want_src='Types: deb
 URIs: http://deb.debian.org/debian
 Suites: bookworm-backports trixie sid
 Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg'
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+Check-Valid-Until: no'
 
 want_debsrc='Types: deb-src
 URIs: http://deb.debian.org/debian
 Suites: trixie sid
 Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg'
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+Check-Valid-Until: no'
 
 want_pin='# teemed: trixie and sid only for explicit downloads of pinned arm64
 # packages and sources (board/versions.sh): never installed from.

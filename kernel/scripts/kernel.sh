@@ -496,7 +496,7 @@ cmd_check() {
 cmd_modules() {
 	local dest
 	dest=$KCACHE/modules-$KERNEL_RELEASE-$(modules_key)
-	if [ ! -f "$dest/SHA256SUMS" ]; then
+	if [ ! -f "$dest/SHA256SUMS" ] || [ ! -f "$dest/smccc_filter" ]; then
 		WORK=$KCACHE/modules-work-$KERNEL_STACK
 		TREE=$WORK/linux
 		fresh_tree "$TREE" || die "cannot apply the series"
@@ -507,6 +507,8 @@ cmd_modules() {
 		}
 		build_tee_clients || die "the users of tee.ko do not build"
 		check_smoke || die "kernel/tests/adversarial-vmm.c does not build"
+		# the board runs the series' KVM selftest too (nvhe, board-test)
+		check_selftest || die "the smccc_filter selftest does not build"
 		store_modules "$dest"
 		rm -rf "$WORK"
 	fi
