@@ -25,8 +25,11 @@ fi
 srcroot=$BOARD_CACHE/src/arm-trusted-firmware_$BOARD_TFA_VERSION
 src=$srcroot/arm-trusted-firmware-${BOARD_TFA_VERSION%-*}
 if [ ! -e "$srcroot/.unpacked" ]; then
-	apt-cache showsrc arm-trusted-firmware 2>/dev/null | grep -qxF "Version: $BOARD_TFA_VERSION" ||
-		board_die "source arm-trusted-firmware=$BOARD_TFA_VERSION is not on the mirror (deb-src from scripts/apt-setup.sh missing: make deps, or the pin in board/versions.sh vanished; available: $(apt-cache showsrc arm-trusted-firmware 2>/dev/null | sed -n 's/^Version: //p' | tr '\n' ' '))"
+	# Read whole: `apt-cache ... | grep -q` fails under pipefail when
+	# grep stops before apt-cache has written everything.
+	srcs=$(apt-cache showsrc arm-trusted-firmware 2>/dev/null | sed -n 's/^Version: //p' | sort -u)
+	grep -qxF "$BOARD_TFA_VERSION" <<<"$srcs" ||
+		board_die "source arm-trusted-firmware=$BOARD_TFA_VERSION is not on the mirror (deb-src from scripts/apt-setup.sh missing: make deps, or the pin in board/versions.sh vanished; available: $(echo $srcs))"
 	rm -rf "$srcroot"
 	mkdir -p "$srcroot"
 	chown _apt "$srcroot" 2>/dev/null || true

@@ -11,7 +11,8 @@
 # qemu/patches, -machine virt,optee=on), STACK (board/versions.sh),
 # E2E_HOST_XTEST, E2E_GUEST_XTEST (xtest arguments), E2E_GUESTS (guests
 # run one after another), E2E_TIMEOUT (s, whole QEMU run), E2E_GUEST_MEM
-# (MiB), BOARD_* (see board/run.sh).
+# (MiB), E2E_VMM_ARGS (more arguments of teemed-vmm, such as
+# --tee-foreign-intr-budget 0), BOARD_* (see board/run.sh).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -72,8 +73,15 @@ modules=$(make -C "$top" --no-print-directory -s kernel-modules | tail -n1)
 [ -d "$modules" ] || { echo "e2e: kernel-modules gave no directory" >&2; exit 1; }
 # The guest boots the same Debian kernel and a stock initramfs: Debian's own
 # tee/optee modules, tee-supplicant, xtest and its TAs.
-eval "$(env -u BOARD_HOST_MODULES -u BOARD_HOST_EXTRA BOARD_OPTEE_FLAVOUR=vexpress-qemu_armv8a \
-	bash "$top/board/build.sh" 2>/dev/null | grep -E '^BOARD_(KERNEL|INITRD)=')"
+guest_log=$(mktemp)
+guest_board=$(env -u BOARD_HOST_MODULES -u BOARD_HOST_EXTRA BOARD_OPTEE_FLAVOUR=vexpress-qemu_armv8a \
+	bash "$top/board/build.sh" 2>"$guest_log") || {
+	cat "$guest_log" >&2
+	echo "e2e: the guest's kernel and initramfs did not build" >&2
+	exit 1
+}
+rm -f "$guest_log"
+eval "$(grep -E '^BOARD_(KERNEL|INITRD)=' <<<"$guest_board")"
 guest_kernel=$BOARD_KERNEL
 guest_initrd=$BOARD_INITRD
 
@@ -98,12 +106,12 @@ exec qemu-system-aarch64 -machine virt,gic-version=3,optee=on -accel kvm -cpu ho
 	-m "$mem" -smp 1 -nodefaults -display none -serial stdio -monitor none -no-reboot \
 	-kernel /guest/Image -initrd /guest/initrd -append "console=ttyAMA0 $*"
 VMMSH
-cat >"$extra/usr/bin/guest-vmm-teemed" <<'VMMSH'
+cat >"$extra/usr/bin/guest-vmm-teemed" <<VMMSH
 #!/bin/sh
-mem=$1
+mem=\$1
 shift
-exec teemed-vmm --kernel /guest/Image --initrd /guest/initrd --mem "$mem" --cpus 1 \
-	--cmdline "console=ttyS0 $*"
+exec teemed-vmm --kernel /guest/Image --initrd /guest/initrd --mem "\$mem" --cpus 1 ${E2E_VMM_ARGS:-} \\
+	--cmdline "console=ttyS0 \$*"
 VMMSH
 ln -s "guest-vmm-${VMM/both/teemed}" "$extra/usr/bin/guest-vmm"
 chmod 755 "$extra/usr/bin/guest-vmm-qemu" "$extra/usr/bin/guest-vmm-teemed"

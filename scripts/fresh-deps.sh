@@ -63,7 +63,8 @@ in_root 'apt-get update -q >/dev/null && make deps' | tail -n 3
 deps=$((SECONDS - t1))
 
 echo "fresh: make deps again"
-in_root 'make deps' | grep -q 'all installed' || {
+again=$(in_root 'make deps')
+grep -q 'all installed' <<<"$again" || {
 	echo "fresh: make deps installed more the second time" >&2
 	exit 1
 }

@@ -73,6 +73,7 @@ void BM_RpcRound(benchmark::State &st)
 	// start, the RPC out, the resume, the completion.
 	bench::RpcBackend be;
 	test::Guest g(be, 16, big_limits());
+	g.vm().set_foreign_intr_budget({}); // the RPC goes out to the guest
 	auto a = test::Guest::msg(kCmdInvokeCommand, {}, 1, 1);
 	const uint64_t p = g.page();
 	std::memcpy(g.at(p), a.data(), a.size());
@@ -116,6 +117,7 @@ void BM_ResumeWithLiveCalls(benchmark::State &st)
 	// of its thread among N) must not grow with N.
 	bench::RpcBackend be;
 	test::Guest g(be, 32, big_limits());
+	g.vm().set_foreign_intr_budget({}); // the calls stay suspended
 	auto a = test::Guest::msg(kCmdInvokeCommand, {}, 1, 1);
 	const uint64_t p = g.page();
 	std::memcpy(g.at(p), a.data(), a.size());

@@ -57,6 +57,8 @@ def abandon_call(g, pages=3):
     def hook(out):
         raise Abandon()
     g.rpc_hook = hook
+    # the interrupt must reach the guest, which then never resumes it
+    g.vm.set_foreign_intr_budget(0)
     try:
         g.invoke(sess, o.TA_FOREIGN_INTR, [[o.ATTR_TMEM_INPUT | o.ATTR_NONCONTIG, buf, size, 0]])
     except Abandon:

@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 
 #include <cerrno>
+#include <cstddef>
 
 #include "optee_abi.hpp"
 #include "teemed/teemed.h"
@@ -39,6 +40,12 @@ TEST(CApi, LifecycleAndFastCall)
 	ASSERT_EQ(teemed_vm_get_stats(vm, &st, sizeof(st)), 0);
 	EXPECT_EQ(st.fast_calls, 1u);
 	EXPECT_EQ(st.client_id, 2u);
+	// A caller built against 1.0 knows the structure without 1.1's field.
+	st.foreign_intrs_resumed = 77;
+	ASSERT_EQ(teemed_vm_get_stats(vm, &st, offsetof(teemed_vm_stats, foreign_intrs_resumed)), 0);
+	EXPECT_EQ(st.foreign_intrs_resumed, 77u);
+	EXPECT_EQ(teemed_vm_set_foreign_intr_budget(vm, 0), 0);
+	EXPECT_EQ(teemed_vm_set_foreign_intr_budget(nullptr, 0), -EINVAL);
 
 	// The context can go first: the VM keeps what it needs.
 	teemed_ctx_close(ctx);

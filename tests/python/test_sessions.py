@@ -62,9 +62,17 @@ def test_open_invoke_close(guest, backend, mode):
                                             [o.ATTR_VALUE_OUTPUT, 0, 0, 0]], mode, **kw)
     assert res.params[1][1] == sum(data)
 
+    # The host's interrupt: resumed by the mediator within its budget, the
+    # guest never sees it; with no budget the guest resumes it.
+    a0, res = guest.invoke(sess, o.TA_FOREIGN_INTR, [], mode, **kw)
+    assert (a0, res.ret) == (o.RETURN_OK, o.TEEC_SUCCESS)
+    assert o.RPC_FOREIGN_INTR not in guest.seen_rpcs
+    assert guest.vm.stats()["foreign_intrs_resumed"] == 1
+    guest.vm.set_foreign_intr_budget(0)
     a0, res = guest.invoke(sess, o.TA_FOREIGN_INTR, [], mode, **kw)
     assert (a0, res.ret) == (o.RETURN_OK, o.TEEC_SUCCESS)
     assert o.RPC_FOREIGN_INTR in guest.seen_rpcs
+    assert guest.vm.stats()["foreign_intrs_resumed"] == 1
 
     a0, res = guest.invoke(sess, o.TA_RPC_SHM, [[o.ATTR_VALUE_INPUT, 5 * o.PAGE + 9, 0, 0]],
                            mode, **kw)

@@ -3,6 +3,7 @@
 #include "c_api.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cerrno>
 #include <cstring>
 #include <new>
@@ -92,6 +93,14 @@ int teemed_vm_handle_smc(teemed_vm *vm, struct teemed_regs *regs)
 	}
 }
 
+int teemed_vm_set_foreign_intr_budget(teemed_vm *vm, uint32_t usecs)
+{
+	if (!vm)
+		return -EINVAL;
+	vm->vm->set_foreign_intr_budget(std::chrono::microseconds(usecs));
+	return 0;
+}
+
 int teemed_vm_get_stats(teemed_vm *vm, struct teemed_vm_stats *out, size_t size)
 {
 	if (!vm || !out)
@@ -102,7 +111,7 @@ int teemed_vm_get_stats(teemed_vm *vm, struct teemed_vm_stats *out, size_t size)
 		s.rpcs,		    s.rejected,	    s.backend_calls,	s.backend_errors,
 		s.pins,		    s.unpins,	    s.pinned_pages,	s.pinned_pages_max,
 		s.shm_buffers,	    s.rpc_buffers,  s.live_calls,	s.live_calls_max,
-		s.leaked_pages,	    s.unwind_abandoned};
+		s.leaked_pages,	    s.unwind_abandoned, s.foreign_intrs_resumed};
 	// A caller built against an older teemed.h knows a shorter structure.
 	std::memcpy(out, &all, std::min(size, sizeof(all)));
 	return 0;

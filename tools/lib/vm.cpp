@@ -311,6 +311,11 @@ Result<SmcRegs> Vm::handle_smc(const SmcRegs &in) { return state_->handle_smc(in
 
 void Vm::close() { state_->close(); }
 
+void Vm::set_foreign_intr_budget(std::chrono::microseconds budget)
+{
+	state_->set_foreign_intr_budget(budget);
+}
+
 VmStats Vm::stats() const { return state_->stats(); }
 
 uint32_t Vm::client_id() const { return state_->client_id(); }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <list>
@@ -35,6 +36,8 @@ static_assert(Limits{}.max_calls_per_vm == TEEMED_LIMIT_MAX_CALLS_PER_VM);
 // leaving it to VM_DESTROYED; tables/limits.tsv says why, and why the
 // kernel's bound is the same number.
 inline constexpr unsigned kUnwindRounds = TEEMED_LIMIT_UNWIND_ROUNDS;
+
+using Clock = std::chrono::steady_clock;
 
 // A yielding call's answer (a refusal, or OP-TEE's completion): a0, a1..a3
 // cleared, a4..a7 as the guest had them.
@@ -177,6 +180,7 @@ public:
 	// EBUSY while a call in flight or a registered buffer still has the
 	// mediator write into the region's memory.
 	Result<void> remove_region(uint64_t ipa, uint64_t size);
+	void set_foreign_intr_budget(std::chrono::microseconds budget) { foreign_intr_budget_ = budget; }
 
 private:
 	friend class VmAccess;
@@ -199,8 +203,10 @@ private:
 	uint32_t translate_params(Call &c, std::vector<abi::MsgParam> &out);
 	SmcRegs resume_call(const SmcRegs &in);
 	// Drive a call from OP-TEE's answer `out` until it completes or an
-	// RPC must go to the guest; what the guest gets back.
-	SmcRegs drive(std::list<Call>::iterator it, Result<CallResult> out);
+	// RPC must go to the guest; what the guest gets back. `trapped`: when
+	// the guest's SMC reached the mediator.
+	SmcRegs drive(std::list<Call>::iterator it, Result<CallResult> out, Clock::time_point trapped);
+	bool resume_in_place(const Call &c, Clock::time_point trapped);
 	void complete(Call &c, const CallResult &out);
 	bool unwind(std::list<Call>::iterator it);
 	uint32_t call_limit() const;
@@ -250,6 +256,9 @@ private:
 	// OP-TEE's own thread count (GET_THREAD_COUNT), learnt at creation.
 	uint32_t optee_threads_ = 0;
 	uint32_t rpc_param_count_ = 0; // from EXCHANGE_CAPABILITIES, 0 = no RPC_ARG
+	// Foreign interrupts resumed without the guest for this long per SMC.
+	std::atomic<std::chrono::microseconds> foreign_intr_budget_{
+		std::chrono::microseconds(TEEMED_LIMIT_FOREIGN_INTR_BUDGET_US)};
 
 	std::list<Call> calls_;                            // in flight
 	std::map<uint32_t, std::list<Call>::iterator> threads_; // suspended, by OP-TEE thread

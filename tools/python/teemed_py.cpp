@@ -78,6 +78,7 @@ py::dict stats_dict(const VmStats &s)
 	d["live_calls_max"] = s.live_calls_max;
 	d["leaked_pages"] = s.leaked_pages;
 	d["unwind_abandoned"] = s.unwind_abandoned;
+	d["foreign_intrs_resumed"] = s.foreign_intrs_resumed;
 	return d;
 }
 
@@ -185,6 +186,9 @@ PYBIND11_MODULE(teemed, m)
 			py::gil_scoped_release nogil;
 			v.vm->close();
 		})
+		.def("set_foreign_intr_budget", [](PyVm &v, uint32_t usecs) {
+			v.vm->set_foreign_intr_budget(std::chrono::microseconds(usecs));
+		}, py::arg("usecs"))
 		.def("stats", [](PyVm &v) { return stats_dict(v.vm->stats()); })
 		.def_property_readonly("client_id", [](PyVm &v) { return v.vm->client_id(); })
 		.def_property_readonly("label", [](PyVm &v) { return v.vm->label(); });

@@ -22,6 +22,7 @@ struct Options {
 	uint64_t mem_mb = 256;
 	unsigned cpus = 1;
 	std::string tee_dev = "/dev/teevm0"; // empty: no OP-TEE for this guest
+	long foreign_intr_budget_us = -1;    // -1: the library's default
 	bool verbose = false;
 };
 

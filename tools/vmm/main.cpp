@@ -16,6 +16,7 @@ void usage(const char *argv0)
 	std::fprintf(stderr,
 		     "usage: %s --kernel Image [--initrd file] [--cmdline str] [--mem MiB]\n"
 		     "          [--cpus N] [--tee /dev/teevm0 | --no-tee] [--verbose]\n"
+		     "          [--tee-foreign-intr-budget USECS]\n"
 		     "\n"
 		     "Runs one arm64 guest under KVM. Its SMCs in the Trusted App/OS ranges are\n"
 		     "mediated by libteemed through the host's VM-context device, so the\n"
@@ -54,6 +55,8 @@ int main(int argc, char **argv)
 			o.tee_dev = next();
 		else if (a == "--no-tee")
 			o.tee_dev.clear();
+		else if (a == "--tee-foreign-intr-budget")
+			o.foreign_intr_budget_us = std::strtol(next().c_str(), nullptr, 0);
 		else if (a == "--verbose")
 			o.verbose = true;
 		else {

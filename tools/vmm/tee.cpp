@@ -54,6 +54,8 @@ void Machine::tee_setup()
 	e = teemed_vm_create(tee_ctx_, nullptr, uint64_t(getpid()), &tee_vm_);
 	if (e)
 		throw std::runtime_error(std::string("teemed: VM context: ") + std::strerror(-e));
+	if (opt_.foreign_intr_budget_us >= 0)
+		teemed_vm_set_foreign_intr_budget(tee_vm_, uint32_t(opt_.foreign_intr_budget_us));
 	e = teemed_vm_add_region(tee_vm_, kRamBase, ram_size_, ram_);
 	if (e)
 		throw std::runtime_error(std::string("teemed: RAM region: ") + std::strerror(-e));

@@ -17,7 +17,7 @@
 
 /* The library's version; TEEMED_VERSION_MAJOR is the SONAME's number. */
 #define TEEMED_VERSION_MAJOR 1
-#define TEEMED_VERSION_MINOR 0
+#define TEEMED_VERSION_MINOR 1
 #define TEEMED_VERSION_PATCH 0
 
 #endif /* TEEMED_EXPORT_H */

@@ -27,6 +27,7 @@ struct VmStats {
 	uint32_t leaked_pages = 0;   // pages still pinned by the library after destroy (a bug)
 	uint32_t unwind_abandoned = 0; // calls that did not complete at destroy; VM_DESTROYED
 	                               // dropped them with the partition
+	uint64_t foreign_intrs_resumed = 0; // host interrupts resumed without the guest
 };
 
 } // namespace teemed

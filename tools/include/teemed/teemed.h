@@ -66,6 +66,7 @@ struct teemed_vm_stats {
 	uint32_t live_calls_max;
 	uint32_t leaked_pages;
 	uint32_t unwind_abandoned;
+	uint64_t foreign_intrs_resumed; /* 1.1 */
 };
 
 /* The SMCCC function-id ranges to forward to userspace (base, count). */
@@ -94,6 +95,11 @@ TEEMED_API int teemed_vm_add_region(teemed_vm *vm, uint64_t ipa, uint64_t size, 
 TEEMED_API int teemed_vm_remove_region(teemed_vm *vm, uint64_t ipa, uint64_t size);
 /* One trapped SMC. Thread-safe across vCPUs. -ESHUTDOWN after close. */
 TEEMED_API int teemed_vm_handle_smc(teemed_vm *vm, struct teemed_regs *regs);
+/* How long one trapped SMC may resume OP-TEE after the host's interrupts
+ * (OPTEE_SMC_RPC_FUNC_FOREIGN_INTR) without returning to the guest, in
+ * microseconds; past it the guest gets the interrupt and its vCPU runs.
+ * 0: every one goes to the guest. Default 20000 (Documentation/limits.md). */
+TEEMED_API int teemed_vm_set_foreign_intr_budget(teemed_vm *vm, uint32_t usecs);
 /* Fill the first size bytes of *out (sizeof(*out) as the caller knows it). */
 TEEMED_API int teemed_vm_get_stats(teemed_vm *vm, struct teemed_vm_stats *out, size_t size);
 TEEMED_API uint32_t teemed_vm_client_id(const teemed_vm *vm);

@@ -5,6 +5,7 @@
 // through a Backend.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 
@@ -55,6 +56,12 @@ public:
 	// suspended in RPCs, tell the TEE the VM is gone, free every pin.
 	// Idempotent.
 	void close();
+
+	// How long one handle_smc() may resume OP-TEE after the host's
+	// interrupts (OPTEE_SMC_RPC_FUNC_FOREIGN_INTR) before the guest gets
+	// one and its vCPU runs; 0 gives every one to the guest. Any time,
+	// from any thread.
+	void set_foreign_intr_budget(std::chrono::microseconds budget);
 
 	VmStats stats() const;
 	uint32_t client_id() const;
