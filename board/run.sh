@@ -112,9 +112,13 @@ stamp_console <"$fifo" &
 cpid=$!
 # A panicked secure world never comes back: stop at once rather than wait
 # for the timeout (BOARD_STOP_ON_PANIC=0 to keep waiting).
+# After the run's result, TF-A's poweroff (qemu_system_off) raises the
+# power-off GPIO and then panics, as a poweroff that returned would: QEMU
+# usually exits first, but not always. That one is not a failure.
 stopped_on_panic=0
 while kill -0 "$qpid" 2>/dev/null; do
-	if [ "${BOARD_STOP_ON_PANIC:-1}" = 1 ] && grep -qaE "$secure_panic_re" "$out/secure.log"; then
+	if [ "${BOARD_STOP_ON_PANIC:-1}" = 1 ] && ! grep -qa '^TEEMED-RESULT ' "$out/console.log" &&
+		grep -qaE "$secure_panic_re" "$out/secure.log"; then
 		sleep 2 # let the call stack reach the log
 		board_log "secure world panicked: stopping QEMU"
 		stopped_on_panic=1
@@ -142,6 +146,9 @@ n_case=$(sum_field '^[0-9]+ test cases? of which [0-9]+ failed' 1)
 f_case=$(sum_field '^[0-9]+ test cases? of which [0-9]+ failed' 6)
 n_xtest=$(grep -acE '^[0-9]+ test cases? of which [0-9]+ failed' "$out/console.log" || true)
 secure_panic=$(grep -aE "$secure_panic_re" "$out/secure.log" | head -n3 || true)
+if [ -n "$result" ] && [ -n "$secure_panic" ] && [ "$secure_panic" = "$(tail -n1 "$out/secure.log" | grep -a '^PANIC at PC')" ]; then
+	secure_panic="(TF-A's poweroff, after the result: $secure_panic)"
+fi
 kernel_panic=$(grep -aE 'Kernel panic|Internal error:|Unable to handle' "$out/console.log" | head -n3 || true)
 
 status=fail

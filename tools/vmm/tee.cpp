@@ -80,10 +80,14 @@ void Machine::tee_setup()
 // here). The PC has already been advanced past the SMC/HVC.
 void Machine::tee_handle_exit(int fd, ::kvm_run *run)
 {
-	struct teemed_regs regs;
-	for (unsigned i = 0; i < 8; i++)
+	// Each ONE_REG ioctl loads and puts the vCPU: read only what the
+	// OP-TEE SMC ABI gives meaning to. x0 is the exit's function id; x6
+	// is unused and x7 the hypervisor's (the host kernel sets the client
+	// id), so the library gets them as 0.
+	struct teemed_regs regs = {};
+	regs.x[0] = uint32_t(run->hypercall.nr);
+	for (unsigned i = 1; i < 6; i++)
 		regs.x[i] = get_x(fd, i);
-	regs.x[0] = uint32_t(run->hypercall.nr); // the function id
 	if (!tee_vm_ || !teemed_is_mediated_fid(uint32_t(regs.x[0])) ||
 	    teemed_vm_handle_smc(tee_vm_, &regs)) {
 		// No OP-TEE for this guest: SMCCC's NOT_SUPPORTED.
