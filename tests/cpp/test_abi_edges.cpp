@@ -21,13 +21,7 @@ public:
 	}
 };
 
-class UnknownBackend : public Backend {
-public:
-	Result<std::unique_ptr<BackendContext>> create_vm() override
-	{
-		return std::unique_ptr<BackendContext>(new UnknownContext);
-	}
-};
+using UnknownBackend = bench::BackendOf<UnknownContext>;
 
 TEST(AbiEdges, UnknownFunctionIsNotAnRpc)
 {

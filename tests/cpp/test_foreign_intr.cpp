@@ -43,18 +43,7 @@ private:
 	milliseconds slice_;
 };
 
-class TickedBackend : public Backend {
-public:
-	TickedBackend(unsigned n, milliseconds slice) : n_(n), slice_(slice) {}
-	Result<std::unique_ptr<BackendContext>> create_vm() override
-	{
-		return std::unique_ptr<BackendContext>(new TickedContext(n_, slice_));
-	}
-
-private:
-	unsigned n_;
-	milliseconds slice_;
-};
+using TickedBackend = bench::BackendOf<TickedContext, unsigned, milliseconds>;
 
 // A CALL_WITH_ARG of an invoke with no parameters; the guest's answers to
 // every RPC until the call is over. How many RPCs the guest saw.

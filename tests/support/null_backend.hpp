@@ -3,6 +3,8 @@
 #pragma once
 
 #include <atomic>
+#include <memory>
+#include <tuple>
 
 #include "teemed/backend.hpp"
 #include "optee_abi.hpp"
@@ -37,12 +39,22 @@ private:
 	uint64_t sink_ = 0;
 };
 
-class NullBackend : public Backend {
+// A backend whose every VM gets a new Ctx, built from the arguments the
+// backend was given.
+template <typename Ctx, typename... Args>
+class BackendOf : public Backend {
 public:
+	explicit BackendOf(Args... args) : args_(args...) {}
 	Result<std::unique_ptr<BackendContext>> create_vm() override
 	{
-		return std::unique_ptr<BackendContext>(new NullContext);
+		return std::apply([](Args... a) { return std::unique_ptr<BackendContext>(new Ctx(a...)); },
+				  args_);
 	}
+
+private:
+	std::tuple<Args...> args_;
 };
+
+using NullBackend = BackendOf<NullContext>;
 
 } // namespace teemed::bench

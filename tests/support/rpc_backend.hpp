@@ -26,12 +26,6 @@ private:
 	uint32_t next_thread_ = 0;
 };
 
-class RpcBackend : public Backend {
-public:
-	Result<std::unique_ptr<BackendContext>> create_vm() override
-	{
-		return std::unique_ptr<BackendContext>(new RpcContext);
-	}
-};
+using RpcBackend = BackendOf<RpcContext>;
 
 } // namespace teemed::bench
