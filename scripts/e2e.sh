@@ -77,6 +77,7 @@ guest_log=$(mktemp)
 guest_board=$(env -u BOARD_HOST_MODULES -u BOARD_HOST_EXTRA BOARD_OPTEE_FLAVOUR=vexpress-qemu_armv8a \
 	bash "$top/board/build.sh" 2>"$guest_log") || {
 	cat "$guest_log" >&2
+	rm -f "$guest_log"
 	echo "e2e: the guest's kernel and initramfs did not build" >&2
 	exit 1
 }
