@@ -33,7 +33,8 @@ NOT_IN_KERNEL = {'OPTEE_SMC_L2CC_MUTEX', 'OPTEE_SMC_BOOT_SECONDARY',
 KERNEL_LIMITS = {
     'kernel_unwind_rounds': 'OPTEE_VM_UNWIND_ROUNDS',
     'kernel_max_pages': 'OPTEE_VM_DEFAULT_MAX_PAGES',
-    'kernel_max_tmem': 'OPTEE_VM_MAX_TMEM',
+    'kernel_max_memref': 'OPTEE_VM_MAX_MEMREF',
+    'kernel_max_per_user': 'OPTEE_VM_DEFAULT_MAX_PER_USER',
 }
 
 

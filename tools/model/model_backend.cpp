@@ -49,9 +49,9 @@ private:
 	uint64_t pa_;
 };
 
-// The kernel's bounds (smc_vm.c: OPTEE_VM_MAX_TMEM, OPTEE_VM_UNWIND_ROUNDS),
+// The kernel's bounds (smc_vm.c: OPTEE_VM_MAX_MEMREF, OPTEE_VM_UNWIND_ROUNDS),
 // as tables/limits.tsv has them; kernel-check holds the series to the same.
-constexpr unsigned kMaxTmem = TEEMED_LIMIT_KERNEL_MAX_TMEM;
+constexpr unsigned kMaxTmem = TEEMED_LIMIT_KERNEL_MAX_MEMREF;
 constexpr unsigned kUnwindRoundsKernel = TEEMED_LIMIT_KERNEL_UNWIND_ROUNDS;
 
 // The kernel's allowlist of fast calls (optee_vm_fast_call_allowed): those

@@ -92,7 +92,15 @@ struct tee_ioctl_vm_release {
  * except that a memory reference OP-TEE resolves by physical address
  * (OPTEE_MSG_ATTR_TYPE_TMEM_*, which must be OPTEE_MSG_ATTR_NONCONTIG)
  * holds, instead of its buf_ptr, the handle of a pin, and a size no larger
- * than the pin's; the kernel writes OP-TEE's page list for it.
+ * than the pin's; the kernel writes OP-TEE's page list for it, and an
+ * empty one goes as a NULL reference. A memory reference by cookie
+ * (OPTEE_MSG_ATTR_TYPE_RMEM_*) names a buffer the VMM registered, whose
+ * REGISTER_SHM completed; UNREGISTER_SHM's one parameter must be one.
+ *
+ * Cookies are the VMM's own labels, both ways: OP-TEE sees only cookies
+ * the kernel made (it looks a cookie up among every buffer of the client
+ * and keeps a reference), and the VMM sees its own in every message, and
+ * in a1/a2 of RPC_FREE, RPC_CMD and DISABLE_SHM_CACHE.
  *
  * By a0:
  *  - fast calls that a guest may make (CALLS_UID, CALLS_REVISION,
@@ -105,7 +113,8 @@ struct tee_ioctl_vm_release {
  *  - RETURN_FROM_RPC, a3 the thread an earlier call of the context left
  *    suspended, answers the RPC OP-TEE asked for: for RPC_ALLOC, a1 or a2
  *    non-zero asks for an argument buffer (the kernel allocates it and
- *    writes its address), a4/a5 the cookie naming it; for RPC_CMD, @msg
+ *    writes its address), a4/a5 the VMM's cookie for it, or for the
+ *    refusal (OP-TEE frees that name too); for RPC_CMD, @msg
  *    is the answer, of which the kernel takes ret, ret_origin and the
  *    output fields of the parameters OP-TEE marked as output (and, for
  *    OPTEE_RPC_CMD_SHM_ALLOC, parameter 0 naming a pin); for other RPCs
@@ -113,10 +122,13 @@ struct tee_ioctl_vm_release {
  *
  * Errors, the TEE not reached: EPERM (a function id or message command a
  * guest may not use), EINVAL (a malformed call, message, answer or
- * memory reference), ENOENT (an unknown handle), EEXIST (a cookie the TEE
- * already holds a buffer under), ESRCH (a thread not suspended for the
- * context), EDQUOT (the context's quota), ENOMEM, EIO (another address
- * space than the opener's), ESHUTDOWN (the TEE driver is shutting down).
+ * memory reference), ENOENT (an unknown handle, or a cookie naming no
+ * completed registration), EEXIST (REGISTER_SHM under a cookie the VMM
+ * registered already), EBUSY (UNREGISTER_SHM of a registration a call
+ * names, or a call naming one being unregistered), ESRCH (a thread not
+ * suspended for the context), EDQUOT (the context's quota), ENOMEM, EIO
+ * (another address space than the opener's), ESHUTDOWN (the TEE driver
+ * is shutting down).
  * Once the SMC was made the ioctl returns 0 and @regs holds the result.
  */
 struct tee_ioctl_vm_call {
