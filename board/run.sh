@@ -65,6 +65,9 @@ qemu=(qemu-system-aarch64
 	-M virt,secure=on,virtualization=on,gic-version=3
 	-cpu max,sve=off,sme=off -smp "$BOARD_SMP" -m "$BOARD_MEM"
 	-display none -monitor none -no-reboot
+	# No network: the board uses none, and QEMU's default NIC needs a
+	# romfile (efi-virtio.rom, ipxe-qemu) a fresh machine does not have
+	-nic none
 	-drive "if=pflash,unit=0,format=raw,readonly=on,file=$BOARD_FLASH/flash0.bin"
 	-drive "if=pflash,unit=1,format=raw,readonly=on,file=$BOARD_FLASH/flash1.bin"
 	-kernel "$BOARD_KERNEL" -initrd "$BOARD_INITRD" -append "$append"
@@ -149,14 +152,19 @@ secure_panic=$(grep -aE "$secure_panic_re" "$out/secure.log" | head -n3 || true)
 if [ -n "$result" ] && [ -n "$secure_panic" ] && [ "$secure_panic" = "$(tail -n1 "$out/secure.log" | grep -a '^PANIC at PC')" ]; then
 	secure_panic="(TF-A's poweroff, after the result: $secure_panic)"
 fi
-kernel_panic=$(grep -aE 'Kernel panic|Internal error:|Unable to handle' "$out/console.log" | head -n3 || true)
+# An oops, a WARN, and what the memory debugging Debian's kernels offer
+# reports (page_poison=1: pagealloc; slub_debug; CONFIG_DEBUG_LIST): a use
+# after free is silent otherwise.
+kernel_bug_re='Kernel panic|Internal error:|Unable to handle|WARNING: CPU|BUG: |pagealloc: memory corruption|Bad page (state|map)|list_(add|del) corruption|Poison overwritten|Redzone overwritten|Object already free'
+kernel_panic=$(grep -aE "$kernel_bug_re" "$out/console.log" | head -n3 || true)
 
 status=fail
 if [ "$stopped_on_panic" = 1 ]; then
 	status=secure-panic
 elif [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
 	status=timeout
-elif [[ "$result" == "TEEMED-RESULT pass "* ]] && [ "$f_sub" = 0 ] && [ "$f_case" = 0 ]; then
+elif [[ "$result" == "TEEMED-RESULT pass "* ]] && [ "$f_sub" = 0 ] && [ "$f_case" = 0 ] &&
+	[ -z "$kernel_panic" ]; then
 	status=pass
 fi
 {

@@ -47,7 +47,7 @@ export PATH=/usr/bin:/bin:$PATH
 # default).
 KERNEL_BOARD_FLAVOUR=${KERNEL_BOARD_FLAVOUR:-vexpress-qemu_armv8a-virtualized}
 # The version of the TEE series as posted (its cover letter's changelog).
-KERNEL_SERIES_VERSION=3
+KERNEL_SERIES_VERSION=4
 # Bump when prepare's steps change, so that old prepared trees are not used.
 PREPARE_REV=1
 # The commit every patch applies on: the pristine tree, committed by prepare.
@@ -526,6 +526,10 @@ cmd_board_test() {
 	mkdir -p "$extra/usr/bin"
 	cp "$mods/adversarial-vmm" "$mods/smccc_filter" "$extra/usr/bin/"
 	# Full paths: the selftest opens its own ELF through argv[0].
+	# A use after free must show: pages poisoned when freed and checked
+	# when allocated again, slab objects poisoned and red-zoned; board/run.sh
+	# fails on what they report.
+	BOARD_APPEND="${BOARD_APPEND:-} page_poison=1 slub_debug=FZPU" \
 	BOARD_OPTEE_FLAVOUR=$KERNEL_BOARD_FLAVOUR \
 	BOARD_HOST_MODULES=$mods BOARD_HOST_EXTRA=$extra \
 	BOARD_CMDS=${BOARD_CMDS:-"/usr/bin/adversarial-vmm

@@ -682,6 +682,11 @@ struct hooks {
 	/* Replace the VMM registers of the answer to an RPC_ALLOC */
 	void (*alloc)(struct vm *vm, uint64_t *regs, void *arg);
 	void *arg;
+	/* Return 1 at the next RPC_ALLOC, before answering it */
+	int stop_alloc;
+	/* Return 1 at the next RPC_FREE, before resuming; the cookie in @freed */
+	int stop_free;
+	uint64_t freed;
 	int cmds;	/* out: RPC_CMDs served */
 	int last_rc;	/* out: the ioctl error that ended the call, if any */
 };
@@ -710,6 +715,10 @@ static int serve_call(struct vm *vm, struct call *c, struct hooks *h, int rc)
 		}
 		switch (c->regs[0] & 0xffff) {
 		case RPC_ALLOC:
+			if (h->stop_alloc) {
+				h->stop_alloc = 0;
+				return 1;
+			}
 			regs[1] = 1; /* a buffer, please */
 			regs[5] = vm->next_cookie++;
 			if (h->alloc)
@@ -717,6 +726,12 @@ static int serve_call(struct vm *vm, struct call *c, struct hooks *h, int rc)
 			rc = call_resume(vm, c, regs, NULL);
 			break;
 		case RPC_FREE:
+			if (h->stop_free) {
+				h->stop_free = 0;
+				h->freed = ((uint64_t)(uint32_t)c->regs[1] << 32) |
+					   (uint32_t)c->regs[2];
+				return 1;
+			}
 			rpc_free(vm, ((uint64_t)(uint32_t)c->regs[1] << 32) |
 					     (uint32_t)c->regs[2]);
 			rc = call_resume(vm, c, NULL, NULL);
@@ -1285,6 +1300,11 @@ static void alloc_with_cookie(struct vm *vm, uint64_t *regs, void *arg)
 	regs[5] = (uint32_t)alloc_cookie;
 }
 
+/*
+ * RPC_ALLOC answered under the VMM's cookie 0, and under a cookie another
+ * suspended thread's buffer has: the VMM's cookies are only its labels,
+ * OP-TEE gets the kernel's, so both are taken and both threads complete
+ */
 static void attack_alloc_cookies(struct ctx *x)
 {
 	static const uint8_t nosuch[16] = { 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7 };
@@ -1296,61 +1316,310 @@ static void attack_alloc_cookies(struct ctx *x)
 	msg_open_session(&m, nosuch);
 	alloc_cookie = 0;
 	rc = run_call(&x->vm, &m, &h, &c);
-	check(rc == -EINVAL, "an RPC_ALLOC buffer under cookie 0 (OP-TEE never frees 0)",
-	      "ioctl %d (%s)", rc, rc < 0 ? strerror(-rc) : "accepted");
-	/* the thread stays suspended: answer it honestly now */
-	if (rc == -EINVAL) {
-		uint64_t regs[8] = { 0, 1, 0, 0, 0, 0x9999 };
-
-		c.regs[0] = RPC_PREFIX | RPC_ALLOC;
-		rc = call_resume(&x->vm, &c, regs, NULL);
-		while (!rc && (c.regs[0] & 0xffff0000u) == RPC_PREFIX) {
-			struct msg a2;
-			uint64_t r2[8] = { 0, 1, 0, 0, 0, x->vm.next_cookie++ };
-
-			switch (c.regs[0] & 0xffff) {
-			case RPC_CMD:
-				supplicant(&x->vm, &c.req, &a2);
-				rc = call_resume(&x->vm, &c, NULL, &a2);
-				break;
-			case RPC_ALLOC:
-				rc = call_resume(&x->vm, &c, r2, NULL);
-				break;
-			default:
-				rc = call_resume(&x->vm, &c, NULL, NULL);
-			}
-		}
-		check(!rc && c.regs[0] == SMC_OK, "the refused answer left the thread to answer again",
-		      "rc %d a0 %#llx", rc, (unsigned long long)c.regs[0]);
-	}
-	/* A cookie OP-TEE holds already: thread A keeps buffer 0x4242 while
-	 * suspended, thread B asks for a buffer and is answered 0x4242 */
+	check(rc == 0 && m.ret == TEEC_ERROR_ITEM_NOT_FOUND,
+	      "an RPC_ALLOC buffer under the VMM's cookie 0: OP-TEE gets the kernel's",
+	      "run %d (%s), ret %#x", rc, rc < 0 ? strerror(-rc) : "ok", m.ret);
 	{
+		/* A holds its buffer (and a lock of OP-TEE's B then waits
+		 * for, in an RPC of its own): A finishes first */
 		struct hooks ha = { .alloc = alloc_with_cookie, .stop_at = 1,
 				    .stop_cmd = RPC_LOAD_TA };
-		struct hooks hb = { .alloc = alloc_with_cookie };
+		struct hooks hb = { .stop_alloc = 1 }, hc = { .stop_at = 1, .stop_cmd = -1 };
+		uint64_t page[8] = { 0, 1, 0, 0, 0, 0x4242 };
 		struct call ca, cb;
 		struct msg ma, mb;
-		int ra;
+		int ra, rb;
 
 		msg_open_session(&ma, nosuch);
 		mb = ma;
 		alloc_cookie = 0x4242;
 		ra = run_call(&x->vm, &ma, &ha, &ca);
-		rc = run_call(&x->vm, &mb, &hb, &cb);
-		check(ra == 1 && rc == -EEXIST,
-		      "an RPC_ALLOC buffer under a cookie OP-TEE holds already",
-		      "thread A %d, thread B ioctl %d (%s)", ra, rc,
-		      rc < 0 ? strerror(-rc) : "accepted");
-		/* B still waits for its buffer: answer both honestly, A first,
-		 * as B will wait for a lock of OP-TEE's that A holds */
-		if (rc == -EEXIST)
-			cb.regs[0] = RPC_PREFIX | RPC_ALLOC;
-		ra = finish_call(&x->vm, &ca);
-		rc = finish_call(&x->vm, &cb);
-		check(rc == 0 && ra == 0, "both threads complete after honest answers",
-		      "B %d, A %d", rc, ra);
+		rb = run_call(&x->vm, &mb, &hb, &cb);
+		rc = rb == 1 ? call_resume(&x->vm, &cb, page, NULL) : rb;
+		rb = serve_call(&x->vm, &cb, &hc, rc);
+		ra = ra == 1 ? finish_call(&x->vm, &ca) : ra;
+		rb = rb == 1 ? finish_call(&x->vm, &cb) : rb;
+		check(rc == 0 && ra == 0 && rb == 0 && ma.ret == TEEC_ERROR_ITEM_NOT_FOUND &&
+		      mb.ret == TEEC_ERROR_ITEM_NOT_FOUND,
+		      "an RPC_ALLOC buffer under the VMM's cookie of another thread's buffer",
+		      "B's answer %d (%s); thread A %d ret %#x, thread B %d ret %#x", rc,
+		      rc < 0 ? strerror(-rc) : "taken", ra, ma.ret, rb, mb.ret);
 	}
+}
+
+/*
+ * ---- names: every cookie OP-TEE resolves is the kernel's -----------------
+ *
+ * OP-TEE looks a cookie up among every buffer of the partition (registered
+ * SHM, a call's memory references, RPC arguments, RPC payloads), first
+ * match, and takes a reference of its own; RPC_FREE comes before it drops
+ * its own. A VMM may name to OP-TEE only what it registered.
+ */
+
+/* An RMEM naming @cookie, for the pseudo TA's sum: refused before OP-TEE */
+static void check_unnamed(struct ctx *x, uint64_t cookie, const char *what)
+{
+	struct prm r = { ATTR_RMEM_INOUT, 0, 16, cookie };
+	uint32_t ret = 0;
+	int64_t s0 = smcs(&x->vm);
+	int rc = pta_sum(&x->vm, x->pta, &r, &ret);
+
+	check(rc == -ENOENT && untouched(s0, smcs(&x->vm)), what,
+	      "ioctl %d (%s), OP-TEE ret %#x", rc, rc < 0 ? strerror(-rc) : "reached OP-TEE",
+	      ret);
+}
+
+/* The kernel pages of the context when each RPC_CMD was answered */
+static void note_kernel_pages(struct vm *vm, const struct msg *req, struct msg *ans, void *arg)
+{
+	struct info i;
+
+	(void)req;
+	(void)ans;
+	vm_info(vm, &i);
+	*(uint32_t *)arg = i.kernel;
+}
+
+/* The RPC argument buffer of a thread OP-TEE sent RPC_FREE for */
+static void attack_rpc_arg_by_name(struct ctx *x)
+{
+	static const uint8_t nosuch[16] = { 0x51, 0x50, 5, 1, 5, 0, 5, 1, 5, 0, 5, 1, 5, 0, 5, 1 };
+	uint32_t at_last_cmd = 0;
+	struct hooks h = { .alloc = alloc_with_cookie, .stop_free = 1,
+			   .answer = note_kernel_pages, .arg = &at_last_cmd };
+	struct info i0, i1, i2;
+	struct call c;
+	struct msg m;
+	int rc;
+
+	vm_info(&x->vm, &i0);
+	msg_open_session(&m, nosuch);
+	alloc_cookie = 0x5150;
+	rc = run_call(&x->vm, &m, &h, &c);
+	vm_info(&x->vm, &i1);
+	/* the RPC page is among them still, as at the last RPC_CMD */
+	check(rc == 1 && h.freed == 0x5150 && at_last_cmd >= i0.kernel + 2 &&
+	      i1.kernel == at_last_cmd,
+	      "RPC_FREE: the buffer stays until the thread returns again",
+	      "run %d, RPC_FREE of %#llx (0x5150: the VMM's name), kernel pages %u, %u at "
+	      "the last RPC_CMD, %u at RPC_FREE", rc, (unsigned long long)h.freed, i0.kernel,
+	      at_last_cmd, i1.kernel);
+	check_unnamed(x, 0x5150, "an RMEM naming the RPC argument of a thread in RPC_FREE");
+	if (rc == 1)
+		rc = finish_call(&x->vm, &c);
+	vm_info(&x->vm, &i2);
+	check(rc == 0 && i2.kernel == i0.kernel,
+	      "the RPC argument is freed at the thread's next return",
+	      "finish %d, kernel pages %u", rc, i2.kernel);
+}
+
+/* Two threads in RPC_ALLOC: one answered with no buffer, the other with a
+ * page, under one cookie of the VMM's */
+static void attack_nobuf_cookie(struct ctx *x)
+{
+	static const uint8_t nosuch[16] = { 0x61, 0x61, 6, 1, 6, 1, 6, 1, 6, 1, 6, 1, 6, 1, 6, 1 };
+	struct hooks ha = { .stop_alloc = 1 }, hb = { .stop_alloc = 1 };
+	struct hooks hl = { .stop_at = 1, .stop_cmd = -1 };
+	uint64_t page[8] = { 0, 1, 0, 0, 0, 0x6161 }, none[8] = { 0, 0, 0, 0, 0, 0x6161 };
+	struct info i0, i1, i2;
+	struct call ca, cb;
+	struct msg ma, mb;
+	uint64_t freed = 0;
+	int ra, rb;
+
+	vm_info(&x->vm, &i0);
+	msg_open_session(&ma, nosuch);
+	mb = ma;
+	ra = run_call(&x->vm, &ma, &ha, &ca);
+	rb = run_call(&x->vm, &mb, &hb, &cb);
+	if (ra != 1 || rb != 1) {
+		check(0, "two threads in RPC_ALLOC", "A %d B %d", ra, rb);
+		return;
+	}
+	rb = call_resume(&x->vm, &cb, page, NULL);
+	rb = serve_call(&x->vm, &cb, &hl, rb);	/* B holds its page, in an RPC_CMD */
+	ra = call_resume(&x->vm, &ca, none, NULL);	/* A: no buffer */
+	while (!ra && (ca.regs[0] & 0xffffffffu) == (RPC_PREFIX | RPC_FOREIGN_INTR))
+		ra = call_resume(&x->vm, &ca, NULL, NULL);
+	if (!ra && (ca.regs[0] & 0xffffffffu) == (RPC_PREFIX | RPC_FREE))
+		freed = ((uint64_t)(uint32_t)ca.regs[1] << 32) | (uint32_t)ca.regs[2];
+	vm_info(&x->vm, &i1);
+	check(rb == 1 && ra == 0 && freed == 0x6161 && i1.kernel == i0.kernel + 3,
+	      "a \"no buffer\" answer under the cookie of another thread's page: its RPC_FREE frees nothing of the other's",
+	      "B %d, A's answer %d (%s), RPC_FREE of %#llx, kernel pages %u -> %u (+3: two arguments, B's page)",
+	      rb, ra, ra < 0 ? strerror(-ra) : "taken", (unsigned long long)freed, i0.kernel,
+	      i1.kernel);
+	if (ra == -EEXIST)
+		ca.regs[0] = RPC_PREFIX | RPC_ALLOC;
+	ra = finish_call(&x->vm, &ca);
+	rb = finish_call(&x->vm, &cb);
+	vm_info(&x->vm, &i2);
+	check(rb == 0 && mb.ret == TEEC_ERROR_ITEM_NOT_FOUND && i2.kernel == i0.kernel,
+	      "the thread with the page completes; everything freed after",
+	      "A %d ret %#x, B %d ret %#x, kernel pages %u", ra, ma.ret, rb, mb.ret, i2.kernel);
+}
+
+/* A call's TMEM, named by another call while it is suspended */
+static void attack_temp_by_name(struct ctx *x)
+{
+	static const uint8_t nosuch[16] = { 0x70, 0x01, 7, 0, 7, 0, 7, 0, 7, 0, 7, 0, 7, 0, 7, 0 };
+	struct hooks h = { .stop_at = 1, .stop_cmd = RPC_LOAD_TA };
+	uint8_t *buf = pages(1, 1);
+	struct call c;
+	struct msg m;
+	uint32_t hp;
+	int rc;
+
+	if (pin_buf(&x->vm, buf, PG, &hp)) {
+		check(0, "a call's TMEM by name", "pin failed");
+		return;
+	}
+	msg_open_session(&m, nosuch);
+	m.num_params = 3;
+	m.p[2] = (struct prm){ ATTR_TMEM_INOUT | ATTR_NONCONTIG, hp, 16, 0x7001 };
+	rc = run_call(&x->vm, &m, &h, &c);
+	check(rc == 1, "a call with a TMEM suspended in LOAD_TA", "run %d", rc);
+	check_unnamed(x, 0x7001, "an RMEM naming the TMEM of a suspended call");
+	if (rc == 1)
+		finish_call(&x->vm, &c);
+	vm_release(&x->vm, hp);
+	munmap(buf, PG);
+}
+
+/* Names the VMM never gave, or may not give */
+static void attack_other_names(struct ctx *x)
+{
+	uint8_t *buf = pages(1, 1);
+	uint32_t h, ret = 0;
+	int64_t s0;
+	int rc;
+
+	check_unnamed(x, 0, "an RMEM naming cookie 0 (OP-TEE's own arguments and lists have it)");
+	check_unnamed(x, 0xdead0001, "an RMEM naming a cookie nothing was registered under");
+	if (pin_buf(&x->vm, buf, PG, &h)) {
+		check(0, "REGISTER_SHM under cookie 0", "pin failed");
+		return;
+	}
+	s0 = smcs(&x->vm);
+	rc = register_shm(&x->vm, h, PG, 0, &ret);
+	check(rc == -EINVAL && untouched(s0, smcs(&x->vm)), "REGISTER_SHM under cookie 0",
+	      "ioctl %d (%s)", rc, rc < 0 ? strerror(-rc) : "reached OP-TEE");
+	{
+		/* OP-TEE reads UNREGISTER_SHM's cookie whatever the type */
+		struct call c;
+		struct msg m;
+
+		msg_init(&m, CMD_UNREGISTER_SHM, 1);
+		m.p[0] = (struct prm){ ATTR_VALUE_IN, 0, 0, 1 };
+		s0 = smcs(&x->vm);
+		rc = run_call(&x->vm, &m, NULL, &c);
+		check(rc == -EINVAL && untouched(s0, smcs(&x->vm)),
+		      "UNREGISTER_SHM of a value parameter (a guessed cookie of the kernel's)",
+		      "ioctl %d (%s)", rc, rc < 0 ? strerror(-rc) : "reached OP-TEE");
+	}
+	vm_release(&x->vm, h);
+	munmap(buf, PG);
+}
+
+/* UNREGISTER_SHM of a registration another call names (RMEM) */
+static void attack_unregister_in_use(struct ctx *x)
+{
+	static const uint8_t nosuch[16] = { 0x80, 0x01, 8, 0, 8, 0, 8, 0, 8, 0, 8, 0, 8, 0, 8, 0 };
+	struct hooks h = { .stop_at = 1, .stop_cmd = RPC_LOAD_TA };
+	uint8_t *buf = pages(1, 1);
+	uint32_t hp, ret = 0;
+	struct call c;
+	struct msg m;
+	int64_t s0;
+	int rc;
+
+	if (pin_buf(&x->vm, buf, PG, &hp) || register_shm(&x->vm, hp, PG, 0x8001, &ret) || ret) {
+		check(0, "UNREGISTER_SHM in use", "could not register (ret %#x)", ret);
+		return;
+	}
+	vm_release(&x->vm, hp);
+	msg_open_session(&m, nosuch);
+	m.num_params = 3;
+	m.p[2] = (struct prm){ ATTR_RMEM_INOUT, 0, 16, 0x8001 };
+	rc = run_call(&x->vm, &m, &h, &c);
+	s0 = smcs(&x->vm);
+	ret = 0;
+	{
+		int ru = unregister_shm(&x->vm, 0x8001, &ret);
+
+		check(rc == 1 && ru == -EBUSY && untouched(s0, smcs(&x->vm)),
+		      "UNREGISTER_SHM of a registration a suspended call names",
+		      "call %d, unregister %d (%s) ret %#x", rc, ru,
+		      ru < 0 ? strerror(-ru) : "reached OP-TEE", ret);
+	}
+	if (rc == 1)
+		finish_call(&x->vm, &c);
+	rc = unregister_shm(&x->vm, 0x8001, &ret);
+	check(rc == 0 && ret == 0, "UNREGISTER_SHM once no call names it",
+	      "unregister %d ret %#x", rc, ret);
+	munmap(buf, PG);
+}
+
+/* A user without CAP_SYS_RESOURCE takes at most vm_max_per_user contexts */
+static void attack_per_user(struct ctx *x)
+{
+	FILE *f = fopen("/sys/module/optee/parameters/vm_max_per_user", "r+");
+	unsigned int old = 0;
+	pid_t pid;
+	int st = 0;
+
+	(void)x;
+	if (!f || fscanf(f, "%u", &old) != 1) {
+		check(0, "vm_max_per_user", "no module parameter");
+		if (f)
+			fclose(f);
+		return;
+	}
+	rewind(f);
+	fprintf(f, "1\n");
+	fflush(f);
+	pid = fork();
+	if (pid == 0) {
+		struct __user_cap_header_struct hd = { _LINUX_CAPABILITY_VERSION_3, 0 };
+		struct __user_cap_data_struct d[2];
+		int fd;
+
+		if (syscall(SYS_capget, &hd, d))
+			_exit(2);
+		d[CAP_SYS_RESOURCE / 32].effective &= ~(1u << (CAP_SYS_RESOURCE % 32));
+		if (syscall(SYS_capset, &hd, d))
+			_exit(2);
+		/* this user holds the parent's context already */
+		fd = open("/dev/teevm0", O_RDWR | O_CLOEXEC);
+		_exit(fd < 0 && errno == EDQUOT ? 0 : 1);
+	}
+	waitpid(pid, &st, 0);
+	rewind(f);
+	fprintf(f, "%u\n", old);
+	fclose(f);
+	check(WIFEXITED(st) && !WEXITSTATUS(st),
+	      "a second context of a user limited to one (vm_max_per_user=1)",
+	      "child status %d (0: EDQUOT)", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+}
+
+/* A completed call's TMEM, named after its pages went back: OP-TEE 4.5 and
+ * 4.10 never release a call's NONCONTIG references (cleanup_shm_refs()), so
+ * the name still resolves to the old frames */
+static void attack_temp_after_release(struct ctx *x)
+{
+	uint8_t *buf = pages(1, 1);
+	struct prm p = { ATTR_TMEM_INOUT | ATTR_NONCONTIG, 0, 16, 0x7002 };
+	uint32_t hp, ret = 0;
+
+	if (pin_buf(&x->vm, buf, PG, &hp)) {
+		check(0, "a completed call's TMEM by name", "pin failed");
+		return;
+	}
+	p.a = hp;
+	pta_sum(&x->vm, x->pta, &p, &ret);
+	vm_release(&x->vm, hp);
+	munmap(buf, PG);
+	check_unnamed(x, 0x7002, "an RMEM naming the TMEM of a completed call, its pages released");
 }
 
 /* Quota: 1-page pins, page lists, kernel pages; RLIMIT_MEMLOCK */
@@ -1617,9 +1886,49 @@ static void attack_endless_unwind(void)
 		vm_close(&v);
 }
 
+/* The attacks on one context, in order; ADV_ONLY=name,name runs those */
+static const struct {
+	const char *name;
+	void (*run)(struct ctx *x);
+} attacks[] = {
+	{ "forbidden_fids", attack_forbidden_fids },
+	{ "past_pin", attack_past_pin },
+	{ "wrong_kind", attack_wrong_kind },
+	{ "partial_write", attack_partial_write },
+	{ "release_registered", attack_release_registered },
+	{ "release_cached", attack_release_cached },
+	{ "suspended_arg", attack_suspended_arg },
+	{ "alloc_cookies", attack_alloc_cookies },
+	{ "other_names", attack_other_names },
+	{ "unregister_in_use", attack_unregister_in_use },
+	{ "nobuf_cookie", attack_nobuf_cookie },
+	{ "per_user", attack_per_user },
+	{ "concurrency", attack_concurrency },
+	{ "other_process", attack_other_process },
+	/* The ones that let OP-TEE touch memory it must not: last */
+	{ "temp_by_name", attack_temp_by_name },
+	{ "rpc_arg_by_name", attack_rpc_arg_by_name },
+	{ "temp_after_release", attack_temp_after_release },
+	{ "raw_alloc_reply", attack_raw_alloc_reply },
+	{ "raw_shm_alloc", attack_raw_shm_alloc },
+	{ "raw_tmem", attack_raw_tmem },
+};
+
+static int selected(const char *name)
+{
+	const char *only = getenv("ADV_ONLY");
+	size_t n = strlen(name);
+
+	for (; only && *only; only += strcspn(only, ","), only += !!*only)
+		if (!strncmp(only, name, n) && (only[n] == ',' || !only[n]))
+			return 1;
+	return !only;
+}
+
 int main(void)
 {
 	struct ctx x;
+	unsigned int k;
 	int rc;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1648,27 +1957,30 @@ int main(void)
 		munmap(b, PG);
 	}
 
-	attack_forbidden_fids(&x);
-	attack_past_pin(&x);
-	attack_wrong_kind(&x);
-	attack_partial_write(&x);
-	attack_release_registered(&x);
-	attack_release_cached(&x);
-	attack_suspended_arg(&x);
-	attack_alloc_cookies(&x);
-	attack_concurrency(&x);
-	attack_other_process(&x);
-	/* The ones that let OP-TEE touch unpinned memory: last */
-	attack_raw_alloc_reply(&x);
-	attack_raw_shm_alloc(&x);
-	attack_raw_tmem(&x);
+	for (k = 0; k < sizeof(attacks) / sizeof(attacks[0]); k++)
+		if (selected(attacks[k].name))
+			attacks[k].run(&x);
 	close_session(&x.vm, x.pta);
 	vm_close(&x.vm);
 	/* One context at a time from here: OP-TEE may have room for one
 	 * guest only (CFG_VIRT_GUEST_COUNT, the host being client 1) */
-	attack_quota();
-	attack_endless_unwind();
+	if (selected("quota"))
+		attack_quota();
+	if (selected("endless_unwind"))
+		attack_endless_unwind();
 
+	/*
+	 * Have the kernel hand out many pages: one written after it was
+	 * freed fails its poison check then (page_poison=1 on the board)
+	 */
+	{
+		size_t len = 64u << 20;
+		void *spray = mmap(NULL, len, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+
+		if (spray != MAP_FAILED)
+			munmap(spray, len);
+	}
 	printf("adversarial-vmm: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
