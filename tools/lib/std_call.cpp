@@ -127,9 +127,16 @@ uint32_t VmState::translate_params(Call &c, std::vector<MsgParam> &out)
 		if (p.attr & kAttrMeta)
 			return kTeecErrorBadParameters;
 		if (is_rmem(t)) {
-			// A cookie OP-TEE resolves in this client's partition
-			// only; nothing of the host is named.
 			if (p.attr & kAttrNoncontig)
+				return kTeecErrorBadParameters;
+			// A name OP-TEE resolves: only a registration it completed
+			// may be named (the kernel refuses any other), as OP-TEE
+			// answers a cookie it does not know. A registration still
+			// in flight is UNREGISTER_SHM's to answer busy, below.
+			std::lock_guard g(lock_);
+			auto s = shm_.find(p.c);
+			const bool pending = c.hdr.cmd == kCmdUnregisterShm && pending_reg_.count(p.c);
+			if (!pending && (s == shm_.end() || s->second.from_rpc))
 				return kTeecErrorBadParameters;
 			continue;
 		}
