@@ -491,6 +491,7 @@ int main(int argc, char **argv)
 		}
 	}
 
+	trace_catch_signals();
 	fprintf(stderr, "Tracing teemed SMCs in %s%s%s%s%s... Hit Ctrl-C to end.\n", binary,
 		env.common.pid ? " (pid filter)" : "", kernel_tp ? ", tee_vm tracepoints" : "",
 		kvm_tp ? ", KVM tracepoints" : "", pinned ? ", maps pinned" : "");

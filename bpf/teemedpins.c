@@ -356,6 +356,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
+	trace_catch_signals();
 	fprintf(stderr, "Tracing teemed pins in %s%s%s%s... Hit Ctrl-C to end.\n", binary,
 		env.common.pid ? " (pid filter)" : "", kernel_tp ? ", tee_vm tracepoints" : "",
 		pinned ? ", maps pinned" : "");

@@ -210,13 +210,17 @@ static void on_signal(int sig)
 	exiting = 1;
 }
 
+void trace_catch_signals(void)
+{
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+}
+
 int trace_loop_run(const struct trace_loop *l)
 {
 	time_t start, last, now;
 	int err;
 
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
 	start = last = time(NULL);
 	while (!exiting) {
 		if (l->rb) {

@@ -57,6 +57,9 @@ struct trace_loop {
 	void (*tick)(void *ctx);
 	void *ctx;
 };
+/* SIGINT and SIGTERM end trace_loop_run() (before it starts, too): call
+ * before telling anyone the tool is tracing. */
+void trace_catch_signals(void);
 int trace_loop_run(const struct trace_loop *l);
 
 /* A number option of at least `min`, or argp_error(). */
