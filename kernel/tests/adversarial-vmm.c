@@ -17,6 +17,11 @@
  * "adversarial-vmm: N passed, M failed"; exit status 0 only if M is 0.
  * Needs root (the pagemap, /dev/teevm0, the quota parameter), the Debian
  * xtest TAs in /lib/optee_armtz, and OP-TEE's invoke-tests pseudo TA.
+ *
+ * The same attacks run in process, against the series' own code and
+ * OP-TEE's model (tools/model): built with ADV_IN_PROCESS, the platform
+ * below (the device, physical addresses, module parameters, another
+ * process, the kernel's log) is tests/kernel/adv_platform.cpp's.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -157,22 +162,55 @@ static uint8_t *pages(unsigned int n, int fill)
 	return p;
 }
 
-/* Physical address of a page of ours, through the pagemap (root only) */
-static uint64_t phys_of(const void *va)
+/*
+ * ---- the platform: the board's kernel, or the harness in process ----------
+ *
+ * adv_open()/adv_ioctl()/adv_close(): /dev/teevm0 (-errno on failure);
+ * adv_phys_of(): the physical address of a page of ours; adv_pinned_kb():
+ * the process's pinned memory (VmPin); adv_param(): set a module parameter
+ * of the driver, giving back the old value; adv_child(): run fn as another
+ * process would (its own address space; adv_drop_cap() and
+ * adv_set_memlock() then change that process only), its exit status;
+ * adv_log_mark()/adv_log_warned(): whether the kernel warned since;
+ * adv_attack(): an attack begins (in process, its ioctls are recorded as a
+ * seed of the fuzzer: tests/fuzz/kernel_ops.hpp).
+ */
+#ifdef ADV_IN_PROCESS
+#include "adv_platform.h"
+#else
+static int adv_open(void)
+{
+	int fd = open("/dev/teevm0", O_RDWR | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+static int adv_ioctl(int fd, unsigned long req, void *arg)
+{
+	return ioctl(fd, req, arg) < 0 ? -errno : 0;
+}
+
+static void adv_close(int fd)
+{
+	close(fd);
+}
+
+/* Through the pagemap (root only) */
+static uint64_t adv_phys_of(const void *va)
 {
 	uint64_t e = 0;
 	int fd = open("/proc/self/pagemap", O_RDONLY);
 
 	if (fd < 0 || pread(fd, &e, 8, ((uintptr_t)va / PG) * 8) != 8)
-		die("pagemap");
+		return 0;
 	close(fd);
 	if (!(e & (1ull << 63)) || !(e & ((1ull << 55) - 1)))
-		die("pagemap: no frame (not root?)");
+		return 0;
 	return (e & ((1ull << 55) - 1)) * PG + ((uintptr_t)va & (PG - 1));
 }
 
-/* Pages this process pinned (VmPin of /proc/self/status), in kB */
-static long vm_pin_kb(void)
+/* VmPin of /proc/self/status, in kB */
+static long adv_pinned_kb(void)
 {
 	char line[128];
 	long kb = -1;
@@ -186,26 +224,112 @@ static long vm_pin_kb(void)
 	return kb;
 }
 
-static __attribute__((unused)) int set_quota(unsigned int pages)
+static int adv_param(const char *name, unsigned int value, unsigned int *old)
 {
-	FILE *f = fopen("/sys/module/optee/parameters/vm_max_pages", "w");
+	char path[96];
+	unsigned int was = 0;
+	FILE *f;
 
+	snprintf(path, sizeof(path), "/sys/module/optee/parameters/%s", name);
+	f = fopen(path, "r+");
 	if (!f)
-		return -1;
-	fprintf(f, "%u\n", pages);
-	return fclose(f);
+		return -errno;
+	if (fscanf(f, "%u", &was) != 1) {
+		fclose(f);
+		return -EINVAL;
+	}
+	rewind(f);
+	fprintf(f, "%u\n", value);
+	if (fclose(f))
+		return -errno;
+	if (old)
+		*old = was;
+	return 0;
 }
 
-/* Drop CAP_IPC_LOCK from the effective set: RLIMIT_MEMLOCK then applies */
-static int drop_ipc_lock(void)
+static int adv_child(int (*fn)(void *), void *arg)
+{
+	pid_t pid = fork();
+	int st = 0;
+
+	if (pid == 0)
+		_exit(fn(arg));
+	if (pid < 0 || waitpid(pid, &st, 0) < 0)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Drop @cap from the effective set of this process */
+static int adv_drop_cap(int cap)
 {
 	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct d[2];
 
 	if (syscall(SYS_capget, &h, d))
 		return -1;
-	d[CAP_IPC_LOCK / 32].effective &= ~(1u << (CAP_IPC_LOCK % 32));
+	d[cap / 32].effective &= ~(1u << (cap % 32));
 	return syscall(SYS_capset, &h, d);
+}
+
+static int adv_set_memlock(unsigned long bytes)
+{
+	struct rlimit rl = { bytes, bytes };
+
+	return setrlimit(RLIMIT_MEMLOCK, &rl);
+}
+
+static const char *adv_ta_dir(void)
+{
+	return "/lib/optee_armtz";
+}
+
+static void adv_attack(const char *name)
+{
+	(void)name;
+}
+
+static long adv_log_mark(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+
+	if (fd >= 0)
+		lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
+/* Whether the kernel warned since @mark; its lines of optee, as notes */
+static int adv_log_warned(long mark)
+{
+	char line[512];
+	int warned = 0;
+	ssize_t n;
+
+	while (mark >= 0 && (n = read((int)mark, line, sizeof(line) - 1)) > 0) {
+		line[n] = 0;
+		if (strstr(line, "WARNING") || strstr(line, "leaking"))
+			warned = 1;
+		if (strstr(line, "optee"))
+			printf("adversarial-vmm: note: kmsg: %s", strchr(line, ';') ?
+			       strchr(line, ';') + 1 : line);
+	}
+	if (mark >= 0)
+		close((int)mark);
+	return warned;
+}
+#endif
+
+static uint64_t phys_of(const void *va)
+{
+	uint64_t pa = adv_phys_of(va);
+
+	if (!pa)
+		die("no physical address (not root?)");
+	return pa;
+}
+
+static int set_quota(unsigned int pages)
+{
+	return adv_param("vm_max_pages", pages, NULL);
 }
 
 /* ---- the transport: one VM context through the uapi under test ----------- */
@@ -231,7 +355,7 @@ struct info {
 
 static int xioctl(int fd, unsigned long req, void *arg)
 {
-	return ioctl(fd, req, arg) < 0 ? -errno : 0;
+	return adv_ioctl(fd, req, arg);
 }
 
 /* One yielding call in progress */
@@ -247,9 +371,9 @@ static int vm_open(struct vm *vm)
 	struct tee_ioctl_vm_info i = { 0 };
 
 	memset(vm, 0, sizeof(*vm));
-	vm->fd = open("/dev/teevm0", O_RDWR | O_CLOEXEC);
+	vm->fd = adv_open();
 	if (vm->fd < 0)
-		return -errno;
+		return vm->fd;
 	if (xioctl(vm->fd, TEE_IOC_VM_INFO, &i))
 		return -EIO;
 	vm->client = i.client_id;
@@ -259,7 +383,7 @@ static int vm_open(struct vm *vm)
 
 static void vm_close(struct vm *vm)
 {
-	close(vm->fd);
+	adv_close(vm->fd);
 }
 
 static int vm_info(struct vm *vm, struct info *i)
@@ -429,15 +553,15 @@ static void uuid_path(const void *octets, char *path, size_t len)
 	const uint8_t *d = octets;
 
 	snprintf(path, len,
-		 "/lib/optee_armtz/%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-		 "%02x%02x%02x%02x%02x%02x.ta",
+		 "%s/%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+		 "%02x%02x%02x%02x%02x%02x.ta", adv_ta_dir(),
 		 d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10],
 		 d[11], d[12], d[13], d[14], d[15]);
 }
 
 static uint32_t load_ta(struct vm *vm, const struct msg *req, struct msg *ans)
 {
-	char path[96];
+	char path[256];
 	struct stat st;
 	struct shm *s;
 	int fd;
@@ -1561,45 +1685,34 @@ static void attack_unregister_in_use(struct ctx *x)
 }
 
 /* A user without CAP_SYS_RESOURCE takes at most vm_max_per_user contexts */
+static int second_context(void *arg)
+{
+	int fd;
+
+	(void)arg;
+	if (adv_drop_cap(CAP_SYS_RESOURCE))
+		return 2;
+	/* this user holds the parent's context already */
+	fd = adv_open();
+	if (fd >= 0)
+		adv_close(fd);
+	return fd == -EDQUOT ? 0 : 1;
+}
+
 static void attack_per_user(struct ctx *x)
 {
-	FILE *f = fopen("/sys/module/optee/parameters/vm_max_per_user", "r+");
 	unsigned int old = 0;
-	pid_t pid;
-	int st = 0;
+	int st;
 
 	(void)x;
-	if (!f || fscanf(f, "%u", &old) != 1) {
+	if (adv_param("vm_max_per_user", 1, &old)) {
 		check(0, "vm_max_per_user", "no module parameter");
-		if (f)
-			fclose(f);
 		return;
 	}
-	rewind(f);
-	fprintf(f, "1\n");
-	fflush(f);
-	pid = fork();
-	if (pid == 0) {
-		struct __user_cap_header_struct hd = { _LINUX_CAPABILITY_VERSION_3, 0 };
-		struct __user_cap_data_struct d[2];
-		int fd;
-
-		if (syscall(SYS_capget, &hd, d))
-			_exit(2);
-		d[CAP_SYS_RESOURCE / 32].effective &= ~(1u << (CAP_SYS_RESOURCE % 32));
-		if (syscall(SYS_capset, &hd, d))
-			_exit(2);
-		/* this user holds the parent's context already */
-		fd = open("/dev/teevm0", O_RDWR | O_CLOEXEC);
-		_exit(fd < 0 && errno == EDQUOT ? 0 : 1);
-	}
-	waitpid(pid, &st, 0);
-	rewind(f);
-	fprintf(f, "%u\n", old);
-	fclose(f);
-	check(WIFEXITED(st) && !WEXITSTATUS(st),
-	      "a second context of a user limited to one (vm_max_per_user=1)",
-	      "child status %d (0: EDQUOT)", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	st = adv_child(second_context, NULL);
+	adv_param("vm_max_per_user", old, NULL);
+	check(!st, "a second context of a user limited to one (vm_max_per_user=1)",
+	      "child status %d (0: EDQUOT)", st);
 }
 
 /* A completed call's TMEM, named after its pages went back: OP-TEE 4.5 and
@@ -1623,6 +1736,31 @@ static void attack_temp_after_release(struct ctx *x)
 }
 
 /* Quota: 1-page pins, page lists, kernel pages; RLIMIT_MEMLOCK */
+static int memlock_child(void *arg)
+{
+	uint8_t *b = pages(32, 1);
+	uint32_t h1, h2;
+	long before, after;
+	struct vm v;
+	int r1, r2;
+
+	(void)arg;
+	if (vm_open(&v))
+		return 10;
+	if (adv_drop_cap(CAP_IPC_LOCK) || adv_set_memlock(16 * PG))
+		return 11;
+	munlock(b, 32 * PG); /* mlock counts elsewhere (locked_vm) */
+	before = adv_pinned_kb();
+	r1 = pin_buf(&v, b, 8 * PG, &h1);
+	after = adv_pinned_kb();
+	r2 = pin_buf(&v, b + 8 * PG, 16 * PG, &h2);
+	printf("adversarial-vmm: note: child: pin 8 pages %d, VmPin %ld -> %ld kB, "
+	       "then 16 more %d\n", r1, before, after, r2);
+	vm_close(&v);
+	munmap(b, 32 * PG);
+	return r1 == 0 && after - before == 32 && r2 == -ENOMEM ? 0 : 1;
+}
+
 static void attack_quota(void)
 {
 	const unsigned int quota = 8;
@@ -1685,59 +1823,34 @@ static void attack_quota(void)
 
 	/* RLIMIT_MEMLOCK, in a child that opens its own context */
 	{
-		pid_t pid = fork();
-		int st = 0;
+		int st = adv_child(memlock_child, NULL);
 
-		if (pid == 0) {
-			struct rlimit rl = { 16 * PG, 16 * PG };
-			uint8_t *b = pages(32, 1);
-			uint32_t h1, h2;
-			long before, after;
-			int r1, r2;
-
-			if (vm_open(&v))
-				_exit(10);
-			if (drop_ipc_lock() || setrlimit(RLIMIT_MEMLOCK, &rl))
-				_exit(11);
-			munlock(b, 32 * PG); /* mlock counts elsewhere (locked_vm) */
-			before = vm_pin_kb();
-			r1 = pin_buf(&v, b, 8 * PG, &h1);
-			after = vm_pin_kb();
-			r2 = pin_buf(&v, b + 8 * PG, 16 * PG, &h2);
-			printf("adversarial-vmm: note: child: pin 8 pages %d, VmPin %ld -> %ld kB, "
-			       "then 16 more %d\n", r1, before, after, r2);
-			_exit(r1 == 0 && after - before == 32 && r2 == -ENOMEM ? 0 : 1);
-		}
-		waitpid(pid, &st, 0);
-		check(WIFEXITED(st) && WEXITSTATUS(st) == 0,
-		      "RLIMIT_MEMLOCK charged for pins (VmPin), past it ENOMEM",
-		      "child status %d", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+		check(st == 0, "RLIMIT_MEMLOCK charged for pins (VmPin), past it ENOMEM",
+		      "child status %d", st);
 	}
 }
 
-/* The context in another process: fork, fd passing */
-static void attack_other_process(struct ctx *x)
+/* Pins the other process's quota, fork or address space left aside */
+static int uses_context(void *arg)
+{
+	struct vm *vm = arg;
+	uint8_t *b = pages(1, 1);
+	uint32_t hh;
+	int rc = pin_buf(vm, b, PG, &hh);
+	uint64_t r[8] = { SMC_CALLS_UID };
+	int rc2 = vm_fast(vm, r);
+
+	printf("adversarial-vmm: note: forked child: pin %d, call %d\n", rc, rc2);
+	return rc == -EIO && rc2 == -EIO ? 0 : 1;
+}
+
+#ifndef ADV_IN_PROCESS
+/* SCM_RIGHTS to a process that execs nothing but has its own mm */
+static void attack_fd_passed(struct ctx *x)
 {
 	int sv[2], st = 0;
 	pid_t pid;
 
-	/* fork: the child has the fd, and its own (copied) address space */
-	pid = fork();
-	if (pid == 0) {
-		uint8_t *b = pages(1, 1);
-		uint32_t hh;
-		int rc = pin_buf(&x->vm, b, PG, &hh);
-		uint64_t r[8] = { SMC_CALLS_UID };
-		int rc2 = vm_fast(&x->vm, r);
-
-		printf("adversarial-vmm: note: forked child: pin %d, call %d\n", rc, rc2);
-		_exit(rc == -EIO && rc2 == -EIO ? 0 : 1);
-	}
-	waitpid(pid, &st, 0);
-	check(WIFEXITED(st) && !WEXITSTATUS(st), "a forked child uses the context",
-	      "child exit %d (0: every ioctl EIO)", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-
-	/* SCM_RIGHTS to a process that execs nothing but has its own mm */
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
 		die("socketpair");
 	pid = fork();
@@ -1780,6 +1893,20 @@ static void attack_other_process(struct ctx *x)
 	      "receiver exit %d (0: EIO, it can pin nothing of its own)",
 	      WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 }
+#endif
+
+static void attack_other_process(struct ctx *x)
+{
+	int st = adv_child(uses_context, &x->vm);
+
+	/* fork: the child has the fd, and its own (copied) address space */
+	check(st == 0, "a forked child uses the context",
+	      "child exit %d (0: every ioctl EIO)", st);
+#ifndef ADV_IN_PROCESS
+	attack_fd_passed(x);
+#endif
+}
+
 
 /* vCPUs of one guest: four threads on one context */
 struct worker {
@@ -1841,15 +1968,14 @@ static void attack_endless_unwind(void)
 	struct msg m;
 	uint32_t sess;
 	long pin0, pin1;
-	int rc, kmsg;
-	char line[512];
-	int warned = 0, destroyed = 0;
+	int rc, warned;
+	long mark;
 
 	if (vm_open(&v)) {
 		check(0, "endless unwind", "open: %s", strerror(errno));
 		return;
 	}
-	pin0 = vm_pin_kb();
+	pin0 = adv_pinned_kb();
 	sess = open_session(&v, ta_os_test);
 	if (!sess) {
 		check(0, "endless unwind", "os_test TA did not open");
@@ -1862,24 +1988,13 @@ static void attack_endless_unwind(void)
 	m.p[0] = (struct prm){ ATTR_VALUE_IN, 0xffffffffu, 0, 0 }; /* TEE_TIMEOUT_INFINITE */
 	rc = run_call(&v, &m, &h, &c);
 	check(rc == 1, "TEE_Wait(infinite) suspended in its third SUSPEND RPC", "run %d", rc);
-	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
-	lseek(kmsg, 0, SEEK_END);
+	mark = adv_log_mark();
 	vm_close(&v);	/* the kernel unwinds, gives up, VM_DESTROYED, frees */
-	pin1 = vm_pin_kb();
-	while (kmsg >= 0 && read(kmsg, line, sizeof(line) - 1) > 0) {
-		line[sizeof(line) - 1] = 0;
-		if (strstr(line, "WARNING") || strstr(line, "leaking"))
-			warned = 1;
-		if (strstr(line, "not unwound") || strstr(line, "VM_DESTROYED"))
-			destroyed = 1;
-		if (strstr(line, "optee"))
-			printf("adversarial-vmm: note: kmsg: %s", strchr(line, ';') ?
-			       strchr(line, ';') + 1 : line);
-	}
-	close(kmsg);
+	pin1 = adv_pinned_kb();
+	warned = adv_log_warned(mark);
 	check(!warned && pin1 == pin0,
 	      "a TA that never returns during the unwind: no WARN, pages freed after VM_DESTROYED",
-	      "warning %d, VmPin %ld -> %ld kB, reported %d", warned, pin0, pin1, destroyed);
+	      "warning %d, VmPin %ld -> %ld kB", warned, pin0, pin1);
 	rc = vm_open(&v);
 	check(!rc, "a new context after it", "open %d", rc);
 	if (!rc)
@@ -1957,17 +2072,26 @@ int main(void)
 		munmap(b, PG);
 	}
 
-	for (k = 0; k < sizeof(attacks) / sizeof(attacks[0]); k++)
-		if (selected(attacks[k].name))
-			attacks[k].run(&x);
+	for (k = 0; k < sizeof(attacks) / sizeof(attacks[0]); k++) {
+		if (!selected(attacks[k].name))
+			continue;
+		adv_attack(attacks[k].name);
+		attacks[k].run(&x);
+	}
+	adv_attack(NULL);
 	close_session(&x.vm, x.pta);
 	vm_close(&x.vm);
 	/* One context at a time from here: OP-TEE may have room for one
 	 * guest only (CFG_VIRT_GUEST_COUNT, the host being client 1) */
-	if (selected("quota"))
+	if (selected("quota")) {
+		adv_attack("quota");
 		attack_quota();
-	if (selected("endless_unwind"))
+	}
+	if (selected("endless_unwind")) {
+		adv_attack("endless_unwind");
 		attack_endless_unwind();
+	}
+	adv_attack(NULL);
 
 	/*
 	 * Have the kernel hand out many pages: one written after it was

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// RPCs the model's threads make, in the shape of OP-TEE's
-// thread_optee_smc.c: the RPC argument comes from the call (RPC_ARG) or is
-// allocated through RPC ALLOC and freed with RPC FREE at the end of the
-// call unless the prealloc cache is on; SHM for payloads comes from RPC CMD
-// SHM_ALLOC and goes back with SHM_FREE.
+// RPCs the model's threads make, as thread_optee_smc.c ("TOS") makes them:
+// the RPC argument comes from the call (CALL_WITH_RPC_ARG) or through
+// RPC_ALLOC, and goes with RPC_FREE at the end of the call unless the
+// prealloc cache is on; payloads come from OPTEE_RPC_CMD_SHM_ALLOC and go
+// back with OPTEE_RPC_CMD_SHM_FREE. Every buffer is listed under the
+// cookie the normal world gave.
 #include <cstring>
 
 #include "bytes.hpp"
@@ -13,106 +14,140 @@ namespace teemed::model {
 
 using namespace abi;
 
+// thread_rpc_free_arg (TOS 87-97): nothing for cookie 0
+Task<uint32_t> OpteeModel::rpc_free_arg(uint32_t tid, uint64_t cookie)
+{
+	if (!cookie)
+		co_return 0;
+	SmcRegs f{};
+	f[0] = rpc_val(kRpcFuncFree);
+	f[1] = reg_hi(cookie);
+	f[2] = reg_lo(cookie);
+	co_await Rpc{&thread(tid).ch, f};
+	co_return co_await maybe_foreign_intr(tid);
+}
+
+// thread_rpc_alloc_arg (TOS 388-416): the alignment first, then one page
+Task<MobjRef> OpteeModel::rpc_alloc_arg(uint32_t tid)
+{
+	SmcRegs req{};
+	req[0] = rpc_val(kRpcFuncAlloc);
+	req[1] = arg_size(kRpcMaxNumParams);
+	const SmcRegs nw = co_await Rpc{&thread(tid).ch, req};
+	const uint64_t pa = reg_pair_to_64(nw[1], nw[2]);
+	const uint64_t cookie = reg_pair_to_64(nw[4], nw[5]);
+	MobjRef m;
+	if (!(pa % alignof(uint64_t)) && !(pa & kPageMask))
+		m = reg_shm_alloc({pa}, 0, kPageSize, cookie, "RPC argument");
+	if (!m)
+		co_await rpc_free_arg(tid, cookie);
+	co_return m;
+}
+
+// clear_prealloc_rpc_cache (TOS 135-141): RPC_FREE first, put after
+Task<uint32_t> OpteeModel::clear_prealloc_rpc_cache(uint32_t tid)
+{
+	const uint32_t client = cur_client_;
+	MobjRef m = thread(tid).rpc_mobj;
+	if (!m)
+		co_return 0;
+	co_await rpc_free_arg(tid, m->cookie);
+	if (!partition(client))
+		co_return 0;
+	thread(tid).rpc_mobj.reset();
+	put(m);
+	co_return 0;
+}
+
+// get_rpc_arg, thread_rpc_cmd, get_rpc_arg_res (TOS 460-580)
 Task<uint32_t> OpteeModel::rpc_cmd(uint32_t tid, uint32_t cmd, std::vector<MsgParam> &params)
 {
+	const uint32_t client = cur_client_;
 	if (params.size() > kRpcMaxNumParams)
 		co_return kTeecErrorBadParameters;
-	if (!thread(tid).rpc_arg) {
-		const size_t sz = arg_size(kRpcMaxNumParams);
-		SmcRegs req{};
-		req[0] = rpc_val(kRpcFuncAlloc);
-		req[1] = sz;
-		SmcRegs nw = co_await Rpc{&thread(tid).ch, req};
-		const uint64_t pa = reg_pair_to_64(nw[1], nw[2]);
-		const uint64_t cookie = reg_pair_to_64(nw[4], nw[5]);
-		// rpc_shm_mobj_alloc: dynamic, so page aligned and one page.
-		std::byte *p = (pa & kPageMask) ? nullptr : phys_.map(pa, sz);
-		if (!p) {
-			// Unusable: give the cookie back (thread_rpc_free_arg).
-			thread(tid).rpc_cookie = cookie;
-			co_await free_rpc_arg(tid);
+	if (!thread(tid).rpc_area && !thread(tid).rpc_mobj) {
+		MobjRef m = co_await rpc_alloc_arg(tid);
+		if (!partition(client))
+			co_return kTeecErrorCommunication;
+		if (!m)
 			co_return kTeecErrorOutOfMemory;
-		}
-		thread(tid).rpc_arg = p;
-		thread(tid).rpc_cookie = cookie;
+		thread(tid).rpc_mobj = m;
 	}
-	std::byte *arg = thread(tid).rpc_arg;
+	const MobjRef where = thread(tid).rpc_area ? thread(tid).rpc_area : thread(tid).rpc_mobj;
+	const size_t off = thread(tid).rpc_area ? thread(tid).rpc_area_off : 0;
+	const uint64_t carg = thread(tid).rpc_area ? 0 : where->cookie;
+
+	std::vector<std::byte> arg(arg_size(params.size()));
 	MsgArgHeader h{};
 	h.cmd = cmd;
 	h.num_params = uint32_t(params.size());
 	h.ret = kTeecErrorGeneric; // in case the normal world never answers
-	std::memset(arg, 0, arg_size(params.size()));
-	copy_bytes(arg, &h, sizeof(h));
-	copy_bytes(arg + sizeof(h), params.data(), params.size() * sizeof(MsgParam));
+	copy_bytes(arg.data(), &h, sizeof(h));
+	copy_bytes(arg.data() + sizeof(h), params.data(), params.size() * sizeof(MsgParam));
+	if (Via v(*this, "writing an RPC request"); !write(*where, off, arg))
+		co_return kTeecErrorCommunication;
 
 	SmcRegs req{};
 	req[0] = rpc_val(kRpcFuncCmd);
-	req[1] = reg_hi(thread(tid).rpc_cookie);
-	req[2] = reg_lo(thread(tid).rpc_cookie);
+	req[1] = reg_hi(carg);
+	req[2] = reg_lo(carg);
 	co_await Rpc{&thread(tid).ch, req};
+	if (!partition(client))
+		co_return kTeecErrorCommunication;
+	co_await maybe_foreign_intr(tid);
 
-	// The argument may have moved under us only if the thread's argument
-	// was freed meanwhile, which nothing does while the thread runs.
-	arg = thread(tid).rpc_arg;
-	copy_bytes(&h, arg, sizeof(h));
+	// Read back ret and the outputs (get_rpc_arg_res), from the buffer
+	// OP-TEE wrote: whoever else can write it, wrote it too.
+	if (Via v(*this, "reading an RPC answer"); !read(*where, off, arg))
+		co_return kTeecErrorCommunication;
+	copy_bytes(&h, arg.data(), sizeof(h));
 	for (size_t i = 0; i < params.size(); i++) {
 		MsgParam out;
-		copy_bytes(&out, arg + param_off(i), sizeof(out));
+		copy_bytes(&out, arg.data() + param_off(i), sizeof(out));
 		const uint32_t t = attr_type(params[i].attr);
 		if (is_value(t) && is_output(t)) {
 			params[i].a = out.a;
 			params[i].b = out.b;
 			params[i].c = out.c;
 		} else if (is_output(t)) {
-			params[i] = MsgParam{out.attr, out.a, out.b, out.c};
+			params[i].b = out.b; // rmem.size, tmem.size
+		} else if (cmd == kRpcCmdShmAlloc) {
+			params[i] = out; // get_rpc_alloc_res reads the whole answer
 		}
 	}
 	co_return h.ret;
 }
 
-Task<std::optional<std::pair<uint64_t, Mobj>>> OpteeModel::shm_alloc(uint32_t tid, uint32_t type,
-								     uint64_t size)
+// thread_rpc_alloc + get_rpc_alloc_res (TOS 609-674): only a NONCONTIG
+// answer of the size asked for makes a buffer; one the model cannot build
+// is given back with SHM_FREE and no buffer.
+Task<MobjRef> OpteeModel::shm_alloc(uint32_t tid, uint32_t type, uint64_t size)
 {
-	std::vector<MsgParam> p{{kAttrValueInput, type, size, 0}};
-	// The answer comes back in the same parameter as a TMEM_OUTPUT.
-	p[0].attr = kAttrValueInput;
+	const uint32_t client = cur_client_;
+	std::vector<MsgParam> p{{kAttrValueInput, type, size, 8}};
 	const uint32_t r = co_await rpc_cmd(tid, kRpcCmdShmAlloc, p);
-	// Without an RPC argument (its ALLOC failed) there is no answer.
-	if (r != kTeecSuccess || !thread(tid).rpc_arg)
-		co_return std::nullopt;
-	// rpc_cmd only copies outputs of output params; read the answer
-	// straight from the argument, as get_rpc_alloc_res does.
-	MsgParam a;
-	copy_bytes(&a, thread(tid).rpc_arg + param_off(0), sizeof(a));
-	std::optional<Mobj> m;
-	if (attr_type(a.attr) == kAttrTmemOutput && (a.attr & kAttrNoncontig) && a.b >= size)
-		m = mobj_from_noncontig(a.a, a.b);
+	if (!partition(client) || r != kTeecSuccess)
+		co_return nullptr;
+	const MsgParam a = p[0];
+	if (a.attr != (kAttrTmemOutput | kAttrNoncontig) || a.b < size)
+		co_return nullptr;
+	MobjRef m = from_noncontig(a.a, a.b, a.c, "RPC payload");
 	if (!m) {
-		co_await shm_free(tid, type, a.c);
-		co_return std::nullopt;
+		// thread_rpc_free(bt, cookie, NULL)
+		std::vector<MsgParam> f{{kAttrValueInput, type, a.c, 0}};
+		co_await rpc_cmd(tid, kRpcCmdShmFree, f);
 	}
-	co_return std::make_pair(a.c, std::move(*m));
+	co_return m;
 }
 
-Task<uint32_t> OpteeModel::shm_free(uint32_t tid, uint32_t type, uint64_t cookie)
+// thread_rpc_free (TOS 592-607): the reference dropped, then SHM_FREE
+Task<uint32_t> OpteeModel::shm_free(uint32_t tid, uint32_t type, MobjRef m)
 {
+	const uint64_t cookie = m->cookie;
+	put(m);
+	m.reset();
 	std::vector<MsgParam> p{{kAttrValueInput, type, cookie, 0}};
 	co_return co_await rpc_cmd(tid, kRpcCmdShmFree, p);
-}
-
-Task<uint32_t> OpteeModel::free_rpc_arg(uint32_t tid)
-{
-	const uint64_t cookie = thread(tid).rpc_cookie;
-	thread(tid).rpc_arg = nullptr;
-	thread(tid).rpc_cookie = 0;
-	if (cookie) {
-		SmcRegs f{};
-		f[0] = rpc_val(kRpcFuncFree);
-		f[1] = reg_hi(cookie);
-		f[2] = reg_lo(cookie);
-		co_await Rpc{&thread(tid).ch, f};
-	}
-	co_return 0;
 }
 
 } // namespace teemed::model

@@ -1,40 +1,35 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include "phys_space.hpp"
 
-#include "optee_abi.hpp"
+#include "kshim_runtime.h"
 
 namespace teemed::model {
 
-uint64_t PhysSpace::add(std::byte *host)
+std::byte *PhysSpace::map(uint64_t pa, size_t len, uint32_t client, Why *why) const
 {
-	std::lock_guard g(lock_);
-	const uint64_t pa = next_;
-	next_ += abi::kPageSize;
-	pages_.emplace(pa, host);
-	return pa;
-}
-
-void PhysSpace::remove(uint64_t pa)
-{
-	std::lock_guard g(lock_);
-	pages_.erase(pa);
-}
-
-std::byte *PhysSpace::map(uint64_t pa, size_t len) const
-{
-	const uint64_t base = pa & ~abi::kPageMask;
-	const uint64_t off = pa & abi::kPageMask;
-	if (len > abi::kPageSize - off)
-		return nullptr;
-	std::lock_guard g(lock_);
-	auto it = pages_.find(base);
-	return it == pages_.end() ? nullptr : it->second + off;
+	int w;
+	void *p = kshim_phys_map(pa, len, client, &w);
+	*why = Why(w);
+	return static_cast<std::byte *>(p);
 }
 
 size_t PhysSpace::pages() const
 {
-	std::lock_guard g(lock_);
-	return pages_.size();
+	struct kshim_stats st;
+	kshim_stats(&st);
+	return st.kernel_pages + st.user_pages;
+}
+
+const char *PhysSpace::why_str(Why w)
+{
+	switch (w) {
+	case Ok: return "ok";
+	case Crosses: return "crosses a page";
+	case Never: return "no page has it";
+	case Gone: return "freed or unpinned";
+	case NotOurs: return "another client's page";
+	}
+	return "?";
 }
 
 } // namespace teemed::model

@@ -1,31 +1,23 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// The model's physical address space: what the kernel would know. Pinned
-// VMM pages, page lists and the kernel's pages each get a made-up physical page
-// number; OP-TEE-model code reaches memory only through map(), which, like
-// OP-TEE's checks of non-secure memory, refuses anything not registered.
+// The physical address space as OP-TEE's model sees it: the kernel shim's
+// (tools/model/kernel/kshim.cpp), where a page has an address while the
+// kernel has it allocated for a client or a client has it pinned. map()
+// answers for a client's own pages only, and says why it did not.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <map>
-#include <mutex>
 
 namespace teemed::model {
 
 class PhysSpace {
 public:
-	// A new physical page backed by `host` (4 KiB, page aligned).
-	uint64_t add(std::byte *host);
-	void remove(uint64_t pa);
-	// Host address of [pa, pa + len) if it lies in one registered page.
-	std::byte *map(uint64_t pa, size_t len) const;
+	enum Why { Ok, Crosses, Never, Gone, NotOurs };
+	// Host address of [pa, pa + len) within one page of @client's.
+	std::byte *map(uint64_t pa, size_t len, uint32_t client, Why *why) const;
+	// Pages with an address now, of every client.
 	size_t pages() const;
-
-private:
-	mutable std::mutex lock_;
-	std::map<uint64_t, std::byte *> pages_; // by page frame address
-	// Far from 0 so that a NULL memref and a real address never meet.
-	uint64_t next_ = 0x8000'0000ull;
+	static const char *why_str(Why w);
 };
 
 } // namespace teemed::model

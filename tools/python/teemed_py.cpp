@@ -134,7 +134,10 @@ PYBIND11_MODULE(teemed, m)
 			return d;
 		})
 		.def("registered_shm", [](model::ModelBackend &b, uint32_t c) { return b.optee().registered_shm(c); })
-		.def("sessions", [](model::ModelBackend &b, uint32_t c) { return b.optee().sessions(c); });
+		.def("sessions", [](model::ModelBackend &b, uint32_t c) { return b.optee().sessions(c); })
+		// What OP-TEE's model saw that it must not: pages it touched
+		// that were not the client's at that moment, panics.
+		.def("reports", &model::ModelBackend::reports);
 
 	m.def("open_kernel_backend", [](const std::string &dev) {
 		auto b = open_kernel_backend(dev);

@@ -1,0 +1,582 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// libFuzzer harness: a hostile VMM, its threads interleaved, drives the
+// series' VM-context code itself (tools/model/kernel: smc_vm.c and
+// tee_vm_ioctl() as kernel/patches make them, over the kernel shim) with raw
+// ioctls on up to four contexts: pins of its memory and their releases,
+// calls with any message, RPC answers of any kind, fast calls, closes, and
+// raw ioctls with every field as the input has it (the input language:
+// kernel_ops.hpp). OP-TEE is the model, faithful in how it names and keeps
+// buffers; a foreign interrupt comes wherever the input's schedule says.
+// The seeds are the board suite's attacks, written in that language
+// (tests/fuzz/seeds/fuzz_kernel, make fuzz-seeds).
+//
+// After every step: OP-TEE's model reported nothing (it touched only pages
+// allocated for, or pinned by, the client it served, at that moment, and
+// did not panic) and the kernel warned of nothing; the trace points agree
+// with what happened. After every input, all closed: no page pinned or
+// allocated, no object, no partition left, the process's pinned_vm back to
+// 0, every context's destroy traced.
+#include <fuzzer/FuzzedDataProvider.h>
+
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <set>
+#include <vector>
+
+#include "bytes.hpp"
+#include "harness_device.hpp"
+#include "kernel_ops.hpp"
+#include "kshim_runtime.h"
+
+using namespace teemed;
+using namespace teemed::abi;
+using teemed::model::HarnessDevice;
+using teemed::model::OpteeModel;
+
+namespace {
+
+using fuzz::kArenaPages;
+
+// FUZZ_KERNEL_KNOWN="text|text": reports that contain one are a finding
+// already known (a campaign against a series with several holes moves on
+// from the first).
+bool known(const std::string &report)
+{
+	const char *k = getenv("FUZZ_KERNEL_KNOWN");
+	for (std::string rest = k ? k : ""; !rest.empty();) {
+		const size_t bar = rest.find('|');
+		const std::string one = rest.substr(0, bar);
+		if (!one.empty() && report.find(one) != std::string::npos)
+			return true;
+		rest = bar == std::string::npos ? "" : rest.substr(bar + 1);
+	}
+	return false;
+}
+
+// The reports of OP-TEE's model not known yet: the first, or nothing.
+std::string first_report(const OpteeModel &optee)
+{
+	for (const auto &r : optee.reports())
+		if (!known(r))
+			return r;
+	return {};
+}
+
+void check(bool ok, const char *what, const std::string &detail = {})
+{
+	if (!ok) {
+		std::fprintf(stderr, "invariant broken: %s %s\n", what, detail.c_str());
+		std::abort();
+	}
+}
+
+// The tee_vm trace points as bpf/'s tools read them: each pin and unpin
+// carries the context's pinned total, which must be what the events so far
+// add up to; a handle is pinned once and unpinned once; every context
+// created is destroyed.
+struct TraceCheck {
+	struct Client {
+		int64_t pinned = 0;
+		std::set<uint64_t> handles;
+		bool live = false;
+	};
+	std::map<uint32_t, Client> clients;
+
+	static void event(void *arg, const char *ev, uint32_t id, uint64_t a, uint64_t b,
+			  uint64_t c)
+	{
+		auto &t = *static_cast<TraceCheck *>(arg);
+		Client &cl = t.clients[id];
+		const std::string e = ev;
+		const std::string who = "client " + std::to_string(id);
+		if (e == "create") {
+			check(!cl.live, "tee_vm_create of a live client:", who);
+			cl = Client{};
+			cl.live = true;
+		} else if (e == "destroy") {
+			check(cl.live, "tee_vm_destroy of no context:", who);
+			check(int64_t(a) == cl.pinned, "tee_vm_destroy's pinned total:", who);
+			cl.live = false;
+		} else if (e == "pin") {
+			check(cl.handles.insert(a).second, "tee_vm_pin of a pinned handle:", who);
+			cl.pinned += int64_t(b);
+			check(int64_t(c) == cl.pinned, "tee_vm_pin's total:", who);
+		} else if (e == "unpin") {
+			check(cl.handles.erase(a) == 1, "tee_vm_unpin of no pin:", who);
+			cl.pinned -= int64_t(b);
+			check(int64_t(c) == cl.pinned, "tee_vm_unpin's total:", who);
+		}
+	}
+
+	void done() const
+	{
+		for (const auto &[id, cl] : clients) {
+			const std::string who = "client " + std::to_string(id);
+			check(!cl.live, "no tee_vm_destroy:", who);
+			check(!cl.pinned && cl.handles.empty(), "pins without tee_vm_unpin:", who);
+		}
+	}
+};
+
+// The VMM's memory: guest RAM it pins, and message buffers.
+struct Arena {
+	Arena()
+	{
+		void *p = mmap(nullptr, kArenaPages * kPageSize, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+		check(p != MAP_FAILED, "mmap");
+		base = static_cast<std::byte *>(p);
+	}
+	~Arena() { munmap(base, kArenaPages * kPageSize); }
+	std::byte *base;
+};
+
+Arena &arena()
+{
+	static Arena a;
+	return a;
+}
+
+const uint64_t kUuids[][2] = {
+	{model::kPtaInvokeTestsHi, model::kPtaInvokeTestsLo},
+	{model::kTaUuidHi, model::kTaUuidLo},
+	{0x0707070707070707ull, 0x0707070707070707ull}, // no such TA
+};
+
+// A context, what the VMM knows of it.
+struct Ctx {
+	int fd = -1;
+	std::vector<uint32_t> pins;
+	std::set<uint32_t> sessions;
+	// Threads OP-TEE left suspended, with what they wait for.
+	struct Pending {
+		uint64_t a0 = 0;
+		std::vector<std::byte> req; // RPC_CMD's request
+	};
+	std::map<uint32_t, Pending> pending;
+};
+
+struct Fuzz {
+	FuzzedDataProvider &fdp;
+	OpteeModel &optee;
+	HarnessDevice &dev;
+	Ctx ctx[fuzz::kSlots];
+
+	// FUZZ_KERNEL_VERBOSE=1: each ioctl and what came back, to read a
+	// finding's input as the steps a VMM took.
+	void show(Ctx &c, unsigned long req, const void *arg, int e = -1)
+	{
+		static const bool on = getenv("FUZZ_KERNEL_VERBOSE");
+		if (!on)
+			return;
+		const long n = &c - ctx;
+		if (e >= 0) {
+			if (req == TEE_IOC_VM_CALL) {
+				const auto *a = static_cast<const tee_ioctl_vm_call *>(arg);
+				std::fprintf(stderr, "    -> %d a0 %#llx a3 %llu\n", e,
+					     (unsigned long long)a->regs[0],
+					     (unsigned long long)a->regs[3]);
+			} else if (req == TEE_IOC_VM_PIN) {
+				std::fprintf(stderr, "    -> %d handle %u\n", e,
+					     static_cast<const tee_ioctl_vm_pin *>(arg)->handle);
+			} else {
+				std::fprintf(stderr, "    -> %d\n", e);
+			}
+			return;
+		}
+		if (req == TEE_IOC_VM_PIN) {
+			const auto *a = static_cast<const tee_ioctl_vm_pin *>(arg);
+			std::fprintf(stderr, "ctx %ld: PIN %u pages offset %u size %llu\n", n,
+				     a->num_pages, a->offset, (unsigned long long)a->size);
+		} else if (req == TEE_IOC_VM_RELEASE) {
+			std::fprintf(stderr, "ctx %ld: RELEASE %u\n", n,
+				     static_cast<const tee_ioctl_vm_release *>(arg)->handle);
+		} else if (req == TEE_IOC_VM_CALL) {
+			const auto *a = static_cast<const tee_ioctl_vm_call *>(arg);
+			std::fprintf(stderr, "ctx %ld: CALL a0 %#llx a1 %#llx a2 %#llx a3 %llu a4 %#llx a5 %#llx", n,
+				     (unsigned long long)a->regs[0], (unsigned long long)a->regs[1],
+				     (unsigned long long)a->regs[2], (unsigned long long)a->regs[3],
+				     (unsigned long long)a->regs[4], (unsigned long long)a->regs[5]);
+			MsgArgHeader h{};
+			const auto *m = reinterpret_cast<const std::byte *>(a->msg);
+			if (m && a->msg_size >= sizeof(h)) {
+				copy_bytes(&h, m, sizeof(h));
+				std::fprintf(stderr, " msg: cmd %u func %u session %u", h.cmd, h.func,
+					     h.session);
+				for (uint32_t i = 0; i < h.num_params && i < 6 &&
+						     param_off(i + 1) <= a->msg_size; i++) {
+					MsgParam q;
+					copy_bytes(&q, m + param_off(i), sizeof(q));
+					std::fprintf(stderr, " [%#llx %#llx %#llx %#llx]", (unsigned long long)q.attr,
+						     (unsigned long long)q.a, (unsigned long long)q.b,
+						     (unsigned long long)q.c);
+				}
+			}
+			std::fprintf(stderr, "\n");
+		} else {
+			std::fprintf(stderr, "ctx %ld: INFO\n", n);
+		}
+	}
+
+	int ioctl(Ctx &c, unsigned long req, void *arg)
+	{
+		show(c, req, arg);
+		const int e = dev.ioctl(c.fd, req, arg);
+		show(c, req, arg, e);
+		const std::string r = first_report(optee);
+		check(r.empty(), "OP-TEE's model:", r);
+		struct kshim_stats st;
+		kshim_stats(&st);
+		check(!st.warnings, "the kernel warned");
+		return e;
+	}
+
+	uint64_t cookie() { return fdp.ConsumeIntegralInRange<uint64_t>(0, 4); }
+	uint32_t handle(Ctx &c)
+	{
+		if (!c.pins.empty() && fdp.ConsumeBool())
+			return c.pins[fdp.ConsumeIntegralInRange<size_t>(0, c.pins.size() - 1)];
+		return fdp.ConsumeIntegralInRange<uint32_t>(0, 8);
+	}
+
+	void pin(Ctx &c)
+	{
+		const uint32_t n = fdp.ConsumeIntegralInRange<uint32_t>(1, 3);
+		std::vector<uint64_t> vas(n);
+		for (auto &va : vas)
+			va = reinterpret_cast<uint64_t>(arena().base) +
+			     fdp.ConsumeIntegralInRange<uint64_t>(0, kArenaPages - 1) * kPageSize;
+		tee_ioctl_vm_pin a{};
+		a.pages = reinterpret_cast<uint64_t>(vas.data());
+		a.num_pages = n;
+		a.offset = fdp.ConsumeBool() ? 0 : fdp.ConsumeIntegralInRange<uint32_t>(0, 4200);
+		a.size = fdp.ConsumeBool() ? n * kPageSize - a.offset
+					   : fdp.ConsumeIntegralInRange<uint64_t>(0, n * kPageSize + 8);
+		if (!ioctl(c, TEE_IOC_VM_PIN, &a))
+			c.pins.push_back(a.handle);
+	}
+
+	void release(Ctx &c)
+	{
+		tee_ioctl_vm_release a{handle(c), 0};
+		ioctl(c, TEE_IOC_VM_RELEASE, &a);
+	}
+
+	// A parameter of any type; @memory: a memory reference or a value in/out,
+	// what a TA reads and writes.
+	MsgParam param(bool memory)
+	{
+		static const uint32_t types[] = {
+			kAttrRmemInput, kAttrRmemOutput, kAttrRmemInout,
+			kAttrTmemInput | kAttrNoncontig, kAttrTmemOutput | kAttrNoncontig,
+			kAttrTmemInout | kAttrNoncontig, kAttrValueInout, kAttrValueInput,
+			kAttrValueOutput, kAttrTypeNone};
+		MsgParam p{};
+		if (memory)
+			p.attr = types[fdp.ConsumeIntegralInRange<size_t>(0, 6)];
+		else
+			p.attr = fdp.ConsumeBool() ? types[fdp.ConsumeIntegralInRange<size_t>(0, 9)]
+						   : fdp.ConsumeIntegral<uint16_t>();
+		p.a = fdp.ConsumeIntegralInRange<uint64_t>(0, 8);
+		p.b = fdp.ConsumeBool() ? fdp.ConsumeIntegralInRange<uint64_t>(0, 64)
+					: fdp.ConsumeIntegralInRange<uint64_t>(0, 3 * kPageSize);
+		p.c = cookie();
+		return p;
+	}
+
+	// A call's message: a command, its parameters, a session. @session:
+	// an OpenSession of a known TA or an InvokeCommand of an open session,
+	// with parameters a TA uses (the TAs' commands are the harness's
+	// dictionary); otherwise any command, any parameters.
+	void call(Ctx &c, bool session)
+	{
+		std::vector<std::byte> msg(kPageSize);
+		MsgArgHeader h{};
+		static const uint32_t cmds[] = {kCmdOpenSession, kCmdInvokeCommand,
+						kCmdCloseSession, kCmdCancel, kCmdRegisterShm,
+						kCmdUnregisterShm};
+		if (session)
+			h.cmd = fdp.ConsumeBool() ? kCmdOpenSession : kCmdInvokeCommand;
+		else
+			h.cmd = fdp.ConsumeIntegralInRange<uint8_t>(0, 9) < 9
+					? cmds[fdp.ConsumeIntegralInRange<size_t>(0, 5)]
+					: fdp.ConsumeIntegral<uint32_t>();
+		h.num_params = session && h.cmd == kCmdOpenSession
+				       ? fdp.ConsumeIntegralInRange<uint32_t>(2, 4)
+				       : fdp.ConsumeIntegralInRange<uint32_t>(session, 5);
+		std::vector<MsgParam> p(h.num_params);
+		for (auto &q : p)
+			q = param(session);
+		// Memory references by handle: the pins of this context.
+		for (auto &q : p)
+			if (is_tmem(attr_type(q.attr)) && fdp.ConsumeBool())
+				q.a = handle(c);
+		if (h.cmd == kCmdOpenSession && h.num_params >= 2) {
+			const auto &u = kUuids[fdp.ConsumeIntegralInRange<size_t>(0, 2)];
+			p[0] = {kAttrValueInput | kAttrMeta, u[0], u[1], 0};
+			p[1] = {kAttrValueInput | kAttrMeta, 0, 0, 0};
+		}
+		if (h.cmd == kCmdInvokeCommand) {
+			h.func = fdp.ConsumeIntegralInRange<uint32_t>(0, 4);
+			h.session = c.sessions.empty() || !fdp.ConsumeIntegralInRange<uint8_t>(0, 7)
+					    ? fdp.ConsumeIntegralInRange<uint32_t>(0, 3)
+					    : *std::next(c.sessions.begin(),
+							 fdp.ConsumeIntegralInRange<size_t>(
+								 0, c.sessions.size() - 1));
+		}
+		copy_bytes(msg.data(), &h, sizeof(h));
+		copy_bytes(msg.data() + sizeof(h), p.data(), p.size() * sizeof(MsgParam));
+		tee_ioctl_vm_call a{};
+		a.regs[0] = fdp.ConsumeBool() ? kCallWithArg : kCallWithRpcArg;
+		a.msg = reinterpret_cast<uint64_t>(msg.data());
+		a.msg_size = uint32_t(fdp.ConsumeBool() ? arg_size(p.size()) : msg.size());
+		if (!ioctl(c, TEE_IOC_VM_CALL, &a))
+			returned(c, a, msg);
+	}
+
+	// What OP-TEE returned: a suspended thread to remember, or done.
+	void returned(Ctx &c, const tee_ioctl_vm_call &a, const std::vector<std::byte> &msg)
+	{
+		if (!is_rpc(a.regs[0])) {
+			MsgArgHeader h{};
+			if (a.msg_size >= sizeof(h) && msg.size() >= sizeof(h)) {
+				copy_bytes(&h, msg.data(), sizeof(h));
+				if (h.cmd == kCmdOpenSession && !h.ret)
+					c.sessions.insert(h.session);
+			}
+			return;
+		}
+		Ctx::Pending &p = c.pending[uint32_t(a.regs[3])];
+		p.a0 = a.regs[0];
+		p.req.assign(msg.begin(), msg.begin() + std::min<size_t>(a.msg_size, msg.size()));
+	}
+
+	// An honest supplicant's answer to a request, the fuzzer bending it.
+	void answer_cmd(Ctx &c, std::vector<std::byte> &ans, const std::vector<std::byte> &req)
+	{
+		ans = req;
+		if (req.size() < sizeof(MsgArgHeader))
+			return;
+		MsgArgHeader h;
+		copy_bytes(&h, req.data(), sizeof(h));
+		h.ret = fdp.ConsumeIntegralInRange<uint8_t>(0, 3) ? kTeecSuccess : kTeecErrorGeneric;
+		if (h.cmd == kRpcCmdShmAlloc && h.num_params >= 1 && req.size() >= param_off(1)) {
+			MsgParam p;
+			copy_bytes(&p, req.data() + param_off(0), sizeof(p));
+			p = {kAttrTmemOutput | kAttrNoncontig, handle(c), p.b, cookie()};
+			if (fdp.ConsumeBool())
+				p.b = fdp.ConsumeIntegralInRange<uint64_t>(0, 3 * kPageSize);
+			copy_bytes(ans.data() + param_off(0), &p, sizeof(p));
+		}
+		if (h.cmd == kRpcCmdLoadTa && h.num_params >= 2 && req.size() >= param_off(2)) {
+			MsgParam p;
+			copy_bytes(&p, req.data() + param_off(1), sizeof(p));
+			p.b = fdp.ConsumeBool() ? 64 : fdp.ConsumeIntegralInRange<uint64_t>(0, 80);
+			copy_bytes(ans.data() + param_off(1), &p, sizeof(p));
+		}
+		copy_bytes(ans.data(), &h, sizeof(h));
+		if (fdp.ConsumeIntegralInRange<uint8_t>(0, 7) == 0 && ans.size() > sizeof(h))
+			ans[fdp.ConsumeIntegralInRange<size_t>(0, ans.size() - 1)] =
+				std::byte(fdp.ConsumeIntegral<uint8_t>());
+	}
+
+	void resume(Ctx &c)
+	{
+		uint32_t tid = fdp.ConsumeIntegralInRange<uint32_t>(0, 3);
+		if (!c.pending.empty() && fdp.ConsumeIntegralInRange<uint8_t>(0, 7))
+			tid = std::next(c.pending.begin(),
+					fdp.ConsumeIntegralInRange<size_t>(0, c.pending.size() - 1))->first;
+		const Ctx::Pending p = c.pending.count(tid) ? c.pending[tid] : Ctx::Pending{};
+		std::vector<std::byte> msg(kPageSize);
+		tee_ioctl_vm_call a{};
+		a.regs[0] = kReturnFromRpc;
+		a.regs[3] = tid;
+		if (p.a0 == rpc_val(kRpcFuncAlloc)) {
+			a.regs[1] = fdp.ConsumeBool(); // a buffer, or none
+			a.regs[5] = cookie();
+		} else if (p.a0 == rpc_val(kRpcFuncCmd)) {
+			std::vector<std::byte> ans;
+			answer_cmd(c, ans, p.req);
+			copy_bytes(msg.data(), ans.data(), ans.size());
+		} else if (fdp.ConsumeBool()) {
+			for (int i = 1; i < 7; i++)
+				if (i != 3)
+					a.regs[i] = fdp.ConsumeIntegralInRange<uint64_t>(0, 5);
+		}
+		a.msg = reinterpret_cast<uint64_t>(msg.data());
+		a.msg_size = uint32_t(msg.size());
+		const int e = ioctl(c, TEE_IOC_VM_CALL, &a);
+		if (e)
+			return;
+		c.pending.erase(tid);
+		returned(c, a, msg);
+	}
+
+	void fast(Ctx &c)
+	{
+		static const uint32_t fids[] = {kDisableShmCache, kEnableShmCache,
+						kExchangeCapabilities, kGetThreadCount, kCallsUid,
+						kVmCreated, kGetShmConfig, kCallWithRegdArg};
+		tee_ioctl_vm_call a{};
+		a.regs[0] = fids[fdp.ConsumeIntegralInRange<size_t>(0, 7)];
+		a.regs[1] = fdp.ConsumeIntegralInRange<uint64_t>(0, 3);
+		ioctl(c, TEE_IOC_VM_CALL, &a);
+	}
+
+	// ---- raw ioctls: every field as the input has it ----
+
+	void raw_pin(Ctx &c)
+	{
+		fuzz::Reader<FuzzedDataProvider> r{fdp};
+		fuzz::RawPin p;
+		p.io(r);
+		std::vector<uint64_t> vas;
+		for (uint8_t i : p.pages)
+			vas.push_back(reinterpret_cast<uint64_t>(arena().base) + i * kPageSize);
+		tee_ioctl_vm_pin a{};
+		a.pages = reinterpret_cast<uint64_t>(vas.data());
+		a.num_pages = uint32_t(vas.size());
+		a.offset = p.offset;
+		a.size = p.size;
+		a.flags = p.flags;
+		if (!ioctl(c, TEE_IOC_VM_PIN, &a))
+			c.pins.push_back(a.handle);
+	}
+
+	void raw_release(Ctx &c)
+	{
+		fuzz::Reader<FuzzedDataProvider> r{fdp};
+		fuzz::RawRelease p;
+		p.io(r);
+		ioctl(c, TEE_IOC_VM_RELEASE, &p.a);
+	}
+
+	void raw_call(Ctx &c)
+	{
+		fuzz::Reader<FuzzedDataProvider> r{fdp};
+		fuzz::RawCall p;
+		p.io(r);
+		std::vector<std::byte> msg(fuzz::kMaxMsg);
+		copy_bytes(msg.data(), p.msg.data(), p.msg.size());
+		p.a.msg = p.a.msg ? reinterpret_cast<uint64_t>(msg.data()) : 0;
+		const uint64_t a0 = p.a.regs[0], tid = p.a.regs[3];
+		if (ioctl(c, TEE_IOC_VM_CALL, &p.a))
+			return;
+		// What the kernel returned: a suspended thread to answer, or done.
+		if (a0 == kReturnFromRpc)
+			c.pending.erase(uint32_t(tid));
+		returned(c, p.a, msg);
+	}
+
+	void info(Ctx &c)
+	{
+		tee_ioctl_vm_info a{};
+		ioctl(c, TEE_IOC_VM_INFO, &a);
+	}
+
+	void close(Ctx &c)
+	{
+		if (getenv("FUZZ_KERNEL_VERBOSE"))
+			std::fprintf(stderr, "ctx %ld: CLOSE\n", long(&c - ctx));
+		dev.close(c.fd);
+		c = Ctx{};
+		const std::string r = first_report(optee);
+		check(r.empty(), "OP-TEE's model:", r);
+	}
+};
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	FuzzedDataProvider fdp(data, size);
+	fuzz::Reader<FuzzedDataProvider> in{fdp};
+	fuzz::Head head;
+	head.io(in);
+	model::ModelConfig cfg;
+	cfg.threads = head.threads;
+	cfg.rpc_arg = head.rpc_arg;
+	cfg.pta_null_memref_panics = false; // OP-TEE's bug, not the kernel's
+	size_t next_intr = 0;
+	cfg.foreign_intr = [&] {
+		return next_intr < head.intr.size() && !head.intr[next_intr++];
+	};
+	struct kshim_stats before;
+	kshim_stats(&before);
+	TraceCheck trace;
+	kshim_set_trace(&TraceCheck::event, &trace);
+	{
+		OpteeModel optee(cfg);
+		HarnessDevice dev(optee);
+		Fuzz f{fdp, optee, dev, {}};
+		for (int steps = 0; steps < fuzz::kMaxSteps && in.more(); steps++) {
+			uint8_t slot, op;
+			fuzz::step_io(in, slot);
+			Ctx &c = f.ctx[slot];
+			if (c.fd < 0) {
+				const int e = dev.open(&c.fd);
+				if (e)
+					c.fd = -1;
+				if (getenv("FUZZ_KERNEL_VERBOSE"))
+					std::fprintf(stderr, "ctx %u: OPEN -> %d\n", slot, e);
+				continue;
+			}
+			fuzz::op_io(in, op);
+			switch (op) {
+			case fuzz::kPin:
+			case fuzz::kPin2:
+				f.pin(c);
+				break;
+			case fuzz::kRelease:
+				f.release(c);
+				break;
+			case fuzz::kCall:
+				f.call(c, false);
+				break;
+			case fuzz::kSessionCall:
+				f.call(c, true);
+				break;
+			case fuzz::kResume:
+			case fuzz::kResume2:
+			case fuzz::kResume3:
+				f.resume(c);
+				break;
+			case fuzz::kFast:
+				f.fast(c);
+				break;
+			case fuzz::kClose:
+				f.close(c);
+				break;
+			case fuzz::kRawPin:
+				f.raw_pin(c);
+				break;
+			case fuzz::kRawRelease:
+				f.raw_release(c);
+				break;
+			case fuzz::kRawCall:
+				f.raw_call(c);
+				break;
+			default:
+				f.info(c);
+			}
+		}
+		for (Ctx &c : f.ctx)
+			if (c.fd >= 0)
+				f.close(c);
+		check(!optee.guests(), "a partition left");
+	}
+	struct kshim_stats after;
+	kshim_stats(&after);
+	check(!after.kernel_pages && !after.user_pages, "pages left allocated or pinned");
+	check(after.allocs == before.allocs, "kernel objects leaked");
+	check(!after.warnings, "the kernel warned");
+	check(!kshim_pinned_vm(), "pinned_vm not back to 0");
+	kshim_set_trace(nullptr, nullptr);
+	trace.done();
+	return 0;
+}
