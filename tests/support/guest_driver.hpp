@@ -7,7 +7,10 @@
 
 #include <sys/mman.h>
 
+#include <atomic>
 #include <cstring>
+#include <functional>
+#include <memory>
 #include <map>
 #include <mutex>
 #include <stdexcept>
@@ -38,59 +41,93 @@ public:
 	static constexpr uint64_t kIpa = 0x40000000;
 
 	Guest(Backend &be, size_t pages = 512, const Limits &lim = {}, uint64_t label = 0)
-		: ram_(pages * kPageSize)
 	{
 		auto vm = Vm::create(be, lim, label);
 		if (!vm)
 			throw std::runtime_error("Vm::create");
 		vm_ = std::move(*vm);
-		vm_->add_region({kIpa, ram_.size(), reinterpret_cast<uint64_t>(ram_.data())});
+		add_ram(pages);
+	}
+
+	// Another region of RAM, right after the last (a page between):
+	// its base IPA. The first is at kIpa.
+	uint64_t add_ram(size_t pages)
+	{
+		const uint64_t ipa = rams_.empty() ? kIpa : rams_.back().ipa + rams_.back().ram->size() + kPageSize;
+		Ram r{ipa, std::make_unique<GuestRam>(pages * kPageSize), {}};
 		for (size_t i = 0; i < pages; i++)
-			free_.push_back(kIpa + (pages - 1 - i) * kPageSize);
+			r.free.push_back(ipa + (pages - 1 - i) * kPageSize);
+		vm_->add_region({ipa, r.ram->size(), reinterpret_cast<uint64_t>(r.ram->data())});
+		std::lock_guard g(lock_);
+		rams_.push_back(std::move(r));
+		return ipa;
 	}
 
 	Vm &vm() { return *vm_; }
-	std::byte *at(uint64_t ipa) { return ram_.data() + (ipa - kIpa); }
-
-	uint64_t page()
+	std::byte *at(uint64_t ipa)
 	{
-		std::lock_guard g(lock_);
-		if (free_.empty())
-			throw std::runtime_error("guest out of pages");
-		uint64_t p = free_.back();
-		free_.pop_back();
+		Ram &r = ram_of(ipa);
+		return r.ram->data() + (ipa - r.ipa);
+	}
+	// The region of RAM that holds @ipa: its base, size and VMM address.
+	MemRegion region_of(uint64_t ipa)
+	{
+		Ram &r = ram_of(ipa);
+		return {r.ipa, r.ram->size(), reinterpret_cast<uint64_t>(r.ram->data())};
+	}
+
+	// A free page of the region at @region (the first by default).
+	uint64_t page(uint64_t region = kIpa)
+	{
+		uint64_t p;
+		{
+			std::lock_guard g(lock_);
+			auto &free = ram_of(region).free;
+			if (free.empty())
+				throw std::runtime_error("guest out of pages");
+			p = free.back();
+			free.pop_back();
+		}
 		std::memset(at(p), 0, kPageSize);
 		return p;
 	}
 	void put_page(uint64_t p)
 	{
 		std::lock_guard g(lock_);
-		free_.push_back(p);
+		ram_of(p).free.push_back(p);
 	}
 
 	SmcRegs smc(SmcRegs r)
 	{
+		inside_++;
 		auto out = vm_->handle_smc(r);
+		inside_--;
 		if (!out)
 			throw std::runtime_error("handle_smc");
 		return *out;
 	}
+	// vCPUs inside handle_smc() now.
+	int inside() const { return inside_; }
+	// Called where the guest's driver would sleep for OP-TEE (a
+	// NOTIFICATION wait): a test's scheduler runs the others.
+	std::function<void()> on_wait;
 
-	// A NONCONTIG buffer: returns buf_ptr; pages appended to `owned`.
+	// A NONCONTIG buffer in the region at @region: returns buf_ptr; pages
+	// appended to `owned`.
 	uint64_t buffer(const std::vector<std::byte> &data, uint32_t offset,
-			std::vector<uint64_t> &owned)
+			std::vector<uint64_t> &owned, uint64_t region = kIpa)
 	{
 		const size_t n = (offset + data.size() + kPageSize - 1) / kPageSize;
 		std::vector<uint64_t> pages;
 		for (size_t i = 0; i < n; i++)
-			pages.push_back(page());
+			pages.push_back(page(region));
 		for (size_t i = 0; i < data.size(); i++) {
 			const size_t pos = offset + i;
 			*(at(pages[pos / kPageSize]) + pos % kPageSize) = data[i];
 		}
 		uint64_t first = 0, prev = 0;
 		for (size_t i = 0; i < n; i += kPagesPerListPage) {
-			const uint64_t lp = page();
+			const uint64_t lp = page(region);
 			auto *l = reinterpret_cast<uint64_t *>(at(lp));
 			for (size_t j = 0; j < kPagesPerListPage && i + j < n; j++)
 				l[j] = pages[i + j];
@@ -166,9 +203,13 @@ public:
 		switch (uint32_t(out[0])) {
 		case rpc_val(kRpcFuncAlloc): {
 			const uint64_t p = page();
-			std::lock_guard g(lock_);
-			const uint64_t c = ++cookie_;
-			rpc_[c] = p;
+			uint64_t c;
+			{
+				// Not held across the SMC: the other vCPUs go on.
+				std::lock_guard g(lock_);
+				c = ++cookie_;
+				rpc_[c] = p;
+			}
 			return smc({kReturnFromRpc, reg_hi(p), reg_lo(p), a3, reg_hi(c), reg_lo(c)});
 		}
 		case rpc_val(kRpcFuncFree): {
@@ -249,6 +290,11 @@ private:
 			}
 			for (uint64_t p : pages)
 				put_page(p);
+		} else if (h.cmd == kRpcCmdNotification && prm(0)->a == 0) {
+			// Wait: the driver sleeps until another thread of OP-TEE
+			// sends the value; here the guest just answers.
+			if (on_wait)
+				on_wait();
 		} else {
 			ret = kTeecErrorNotSupported;
 		}
@@ -262,10 +308,23 @@ private:
 		uint64_t size;
 	};
 
-	GuestRam ram_;
+	struct Ram {
+		uint64_t ipa;
+		std::unique_ptr<GuestRam> ram;
+		std::vector<uint64_t> free; // its free pages
+	};
+	Ram &ram_of(uint64_t ipa)
+	{
+		for (Ram &r : rams_)
+			if (ipa >= r.ipa && ipa - r.ipa < r.ram->size())
+				return r;
+		throw std::runtime_error("not guest RAM");
+	}
+
 	std::unique_ptr<Vm> vm_;
 	std::mutex lock_;
-	std::vector<uint64_t> free_;
+	std::vector<Ram> rams_;
+	std::atomic<int> inside_{0};
 	std::map<uint64_t, uint64_t> rpc_;
 	std::map<uint64_t, Shm> shm_;
 	uint64_t cookie_ = 0x1000;

@@ -79,6 +79,15 @@ Result<void> GuestMemory::write(uint64_t ipa, std::span<const std::byte> in) con
 	return {};
 }
 
+bool GuestMemory::holds(uint64_t va, uint64_t len) const
+{
+	std::shared_lock guard(lock_);
+	for (const auto &r : regions_)
+		if (va >= r.host_va && len <= r.size && va - r.host_va <= r.size - len)
+			return true;
+	return false;
+}
+
 size_t GuestMemory::region_count() const
 {
 	std::shared_lock guard(lock_);

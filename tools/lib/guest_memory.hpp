@@ -41,6 +41,8 @@ public:
 
 	// VMM address of [ipa, ipa + len) if it lies inside one region.
 	Result<uint64_t> translate(uint64_t ipa, uint64_t len) const;
+	// Whether [va, va + len) of the VMM lies inside one region now.
+	bool holds(uint64_t va, uint64_t len) const;
 
 	Result<void> read(uint64_t ipa, std::span<std::byte> out) const;
 	Result<void> write(uint64_t ipa, std::span<const std::byte> in) const;

@@ -81,7 +81,10 @@ void VmState::note_rpc_free(const SmcRegs &out)
 // a1/a2), with no physical address in it.
 void VmState::note_rpc_cmd(Call &c, const SmcRegs &out, size_t msg_len)
 {
-	c.cmd_guest.segs.clear();
+	{
+		std::lock_guard g(lock_);
+		c.cmd_guest.segs.clear();
+	}
 	if (msg_len < sizeof(MsgArgHeader) || msg_len > c.msg.size())
 		return;
 	c.cmd_req.assign(c.msg.begin(), c.msg.begin() + msg_len);
@@ -95,11 +98,11 @@ void VmState::note_rpc_cmd(Call &c, const SmcRegs &out, size_t msg_len)
 
 	// Where the guest expects it: behind its argument, or in the buffer
 	// it gave for the cookie.
+	std::lock_guard g(lock_);
 	if (c.mode != ArgMode::Plain) {
 		c.cmd_guest = c.rpc_loc;
 		return;
 	}
-	std::lock_guard g(lock_);
 	auto rb = rpc_bufs_.find(reg_pair_to_64(out[1], out[2]));
 	if (rb != rpc_bufs_.end())
 		if (auto va = mem_.translate(rb->second.guest_ipa, rb->second.size))
@@ -115,7 +118,7 @@ void VmState::note_rpc_cmd_shm_free(const Call &c)
 	const uint64_t cookie = get<MsgParam>(c.cmd_req, param_off(0)).b;
 	std::lock_guard g(lock_);
 	if (auto s = shm_.find(cookie); s != shm_.end() && s->second.from_rpc)
-		shm_.erase(s);
+		drop_shm(s);
 }
 
 // What the guest sees of an RPC; nothing if it cannot be shown, and the
@@ -234,7 +237,7 @@ uint32_t VmState::answer_rpc_cmd_shm_alloc(Call &, MsgParam &p, uint64_t size)
 	}
 	auto pin = pin_noncontig(p.a, p.b);
 	std::lock_guard g(lock_);
-	if (!pin || cookie_in_use(p.c))
+	if (!pin || cookie_in_use(p.c) || !mapped(*pin))
 		return kTeecErrorOutOfMemory;
 	p.a = pin->handle();
 	shm_.emplace(p.c, ShmBuf{std::move(*pin), true});

@@ -58,11 +58,28 @@ Result<PinnedBuffer> VmState::pin_noncontig(uint64_t buf_ptr, uint64_t size)
 	return PinnedBuffer(ctx_.get(), *h, &acct_, std::move(vas), offset, size);
 }
 
+bool VmState::mapped(const GuestSpan &s) const
+{
+	for (const auto &seg : s.segs)
+		if (!mem_.holds(seg.va, seg.len))
+			return false;
+	return true;
+}
+
+bool VmState::mapped(const PinnedBuffer &b) const
+{
+	for (uint64_t va : b.page_vas())
+		if (!mem_.holds(va, kPageSize))
+			return false;
+	return true;
+}
+
 bool VmState::cookie_in_use(uint64_t cookie) const
 {
 	// Caller holds lock_. One namespace for every cookie a VM gives
 	// OP-TEE, so that no cookie can ever name two buffers.
-	return shm_.count(cookie) || rpc_bufs_.count(cookie) || pending_reg_.count(cookie);
+	return shm_.count(cookie) || rpc_bufs_.count(cookie) || pending_reg_.count(cookie) ||
+	       unregistering_.count(cookie);
 }
 
 } // namespace teemed

@@ -49,6 +49,7 @@ std::optional<SmcRegs> VmState::load_arg(Call &c, const SmcRegs &in)
 {
 	const uint64_t rpc_size = c.mode == ArgMode::Plain ? 0 : arg_size(rpc_param_count_);
 	MsgArgHeader hdr;
+	GuestSpan arg, rpc;
 
 	if (c.mode != ArgMode::Plain && !rpc_param_count_)
 		return std_call_result(in, kReturnUnknownFunction); // no RPC_ARG: no such call
@@ -60,7 +61,7 @@ std::optional<SmcRegs> VmState::load_arg(Call &c, const SmcRegs &in)
 		{
 			std::lock_guard g(lock_);
 			auto it = shm_.find(cookie);
-			if (it == shm_.end())
+			if (it == shm_.end() || unregistering_.count(cookie))
 				return std_call_result(in, kReturnEBadAddr);
 			vas = it->second.buf.page_vas();
 			size = it->second.buf.size();
@@ -78,8 +79,8 @@ std::optional<SmcRegs> VmState::load_arg(Call &c, const SmcRegs &in)
 		// than OP-TEE's own page-sized maximum cannot be mediated.
 		if (need > size - offset || need > kPageSize)
 			return std_call_result(in, kReturnEBadAddr);
-		c.arg_loc = span_in(vas, first + offset, arg_size(hdr.num_params));
-		c.rpc_loc = span_in(vas, first + offset + arg_size(hdr.num_params), rpc_size);
+		arg = span_in(vas, first + offset, arg_size(hdr.num_params));
+		rpc = span_in(vas, first + offset + arg_size(hdr.num_params), rpc_size);
 	} else {
 		const uint64_t ipa = reg_pair_to_64(in[1], in[2]);
 		// Not in reserved SHM (guests have none), so OP-TEE maps it
@@ -92,9 +93,18 @@ std::optional<SmcRegs> VmState::load_arg(Call &c, const SmcRegs &in)
 		auto va = mem_.translate(ipa, need);
 		if (need > kPageSize || !va)
 			return std_call_result(in, kReturnEBadAddr);
-		c.arg_loc.segs = {{*va, uint32_t(arg_size(hdr.num_params))}};
+		arg.segs = {{*va, uint32_t(arg_size(hdr.num_params))}};
 		if (rpc_size)
-			c.rpc_loc.segs = {{*va + arg_size(hdr.num_params), uint32_t(rpc_size)}};
+			rpc.segs = {{*va + arg_size(hdr.num_params), uint32_t(rpc_size)}};
+	}
+	{
+		// Kept from now on, where remove_region() sees them: still in
+		// guest RAM, or the VMM removed the region meanwhile.
+		std::lock_guard g(lock_);
+		if (!mapped(arg) || !mapped(rpc))
+			return std_call_result(in, kReturnEBadAddr);
+		c.arg_loc = std::move(arg);
+		c.rpc_loc = std::move(rpc);
 	}
 
 	// One snapshot; every later decision uses it, whatever the guest
@@ -133,10 +143,13 @@ uint32_t VmState::translate_params(Call &c, std::vector<MsgParam> &out)
 			// may be named (the kernel refuses any other), as OP-TEE
 			// answers a cookie it does not know. A registration still
 			// in flight is UNREGISTER_SHM's to answer busy, below.
+			// One being unregistered is gone for OP-TEE's callers.
 			std::lock_guard g(lock_);
 			auto s = shm_.find(p.c);
-			const bool pending = c.hdr.cmd == kCmdUnregisterShm && pending_reg_.count(p.c);
-			if (!pending && (s == shm_.end() || s->second.from_rpc))
+			const bool unreg = c.hdr.cmd == kCmdUnregisterShm;
+			const bool busy = pending_reg_.count(p.c) || unregistering_.count(p.c);
+			if (!(unreg && busy) &&
+			    (s == shm_.end() || s->second.from_rpc || unregistering_.count(p.c)))
 				return kTeecErrorBadParameters;
 			continue;
 		}
@@ -164,7 +177,11 @@ uint32_t VmState::translate_params(Call &c, std::vector<MsgParam> &out)
 			return pin.error() == ENOMEM ? kTeecErrorOutOfMemory : kTeecErrorBadParameters;
 		p.a = pin->handle(); // the kernel writes OP-TEE's page list
 		if (reg) {
+			// The library writes a registered buffer (REGD arguments):
+			// kept only if its pages are still the guest's RAM.
 			std::lock_guard g(lock_);
+			if (!mapped(*pin))
+				return kTeecErrorBadParameters;
 			c.reg = std::move(*pin);
 		} else {
 			c.temp.push_back(std::move(*pin));
@@ -219,16 +236,21 @@ SmcRegs VmState::start_call(const SmcRegs &in)
 		c.unreg_cookie = c.params[0].c;
 		// Its REGISTER_SHM is still in OP-TEE (another vCPU): had the
 		// UNREGISTER_SHM gone through first, the registration would
-		// complete into a buffer OP-TEE no longer has. Busy, as
-		// OP-TEE answers for a buffer in use.
+		// complete into a buffer OP-TEE no longer has. Or another
+		// UNREGISTER_SHM of it is: this one could overtake it, reach
+		// OP-TEE after a new REGISTER_SHM of the cookie and take that
+		// away unseen. Busy, as OP-TEE answers for a buffer in use.
+		// Otherwise the cookie is this call's to unregister.
 		std::lock_guard g(lock_);
-		if (pending_reg_.count(c.unreg_cookie)) {
+		if (pending_reg_.count(c.unreg_cookie) || unregistering_.count(c.unreg_cookie)) {
 			const uint32_t rv[2] = {kTeecErrorBusy, kTeecOriginComms};
 			c.arg_loc.write(kOffRet, std::as_bytes(std::span(rv)));
 			st_.rejected++;
 			erase_call(it);
 			return std_call_result(in, kReturnOk);
 		}
+		unregistering_.insert(c.unreg_cookie);
+		c.unreg_pending = true;
 	}
 
 	MsgArgHeader hdr = c.hdr;
@@ -269,7 +291,8 @@ SmcRegs VmState::resume_call(const SmcRegs &in)
 		if (a.rpc_buf)
 			rpc_bufs_.erase(*a.rpc_buf);
 		if (a.shm)
-			shm_.erase(*a.shm);
+			if (auto s = shm_.find(*a.shm); s != shm_.end())
+				drop_shm(s);
 	}
 	return drive(it, std::move(out), trapped);
 }
@@ -297,8 +320,7 @@ SmcRegs VmState::drive(std::list<Call>::iterator it, Result<CallResult> out,
 		{
 			std::lock_guard g(lock_);
 			if (!it->suspended || it->thread != uint32_t(o[3])) {
-				if (it->suspended)
-					threads_.erase(it->thread);
+				forget_thread(it);
 				it->thread = uint32_t(o[3]);
 				it->suspended = true;
 				threads_[it->thread] = it;
@@ -380,7 +402,12 @@ void VmState::complete(Call &c, const CallResult &out)
 		c.reg_pending = false;
 	}
 	if (c.hdr.cmd == kCmdUnregisterShm && hdr.ret == kTeecSuccess)
-		shm_.erase(c.unreg_cookie);
+		if (auto s = shm_.find(c.unreg_cookie); s != shm_.end())
+			drop_shm(s);
+	if (c.unreg_pending) {
+		unregistering_.erase(c.unreg_cookie);
+		c.unreg_pending = false;
+	}
 }
 
 // Destroy path: answer every RPC of a suspended call as failed until

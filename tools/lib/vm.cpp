@@ -190,19 +190,53 @@ Result<SmcRegs> VmState::handle_smc(const SmcRegs &in)
 	for (int i = 4; i < 8; i++)
 		out[i] = in[i];
 	TEEMED_PROBE4(smc_exit, label_, client_id_, fid, out[0]);
+	reap();
 	leave();
 	return out;
+}
+
+// OP-TEE gives a thread to the next call the moment the last return of the
+// call before leaves it, before that return reaches the library: the entry
+// of a thread may already be another call's. Caller holds lock_.
+void VmState::forget_thread(std::list<Call>::iterator it)
+{
+	if (!it->suspended)
+		return;
+	if (auto t = threads_.find(it->thread); t != threads_.end() && t->second == it)
+		threads_.erase(t);
+	it->suspended = false;
 }
 
 void VmState::erase_call(std::list<Call>::iterator it)
 {
 	// Caller holds lock_.
-	if (it->suspended)
-		threads_.erase(it->thread);
+	forget_thread(it);
 	if (it->reg_pending)
 		pending_reg_.erase(it->reg_cookie);
+	if (it->unreg_pending)
+		unregistering_.erase(it->unreg_cookie);
+	for (auto &b : it->temp)
+		bury(std::move(b));
+	if (it->reg)
+		bury(std::move(*it->reg));
 	calls_.erase(it);
 	st_.live_calls = uint32_t(calls_.size());
+}
+
+void VmState::drop_shm(std::map<uint64_t, ShmBuf>::iterator it)
+{
+	// Caller holds lock_.
+	bury(std::move(it->second.buf));
+	shm_.erase(it);
+}
+
+void VmState::reap()
+{
+	std::vector<PinnedBuffer> dead;
+	{
+		std::lock_guard g(lock_);
+		dead.swap(dead_);
+	}
 }
 
 void VmState::close()
@@ -215,7 +249,7 @@ void VmState::do_close()
 	{
 		std::unique_lock g(lock_);
 		closed_ = true;
-		idle_.wait(g, [&] { return active_ == 0; });
+		lock_.wait(g, idle_, [&] { return active_ == 0; });
 	}
 	// No vCPU is inside now, and none can enter: unwind what OP-TEE still
 	// holds suspended, so that its TAs clean up. What does not complete
@@ -233,14 +267,20 @@ void VmState::do_close()
 			erase_call(it);
 		}
 	}
+	reap();
 	// VM_DESTROYED: OP-TEE drops the partition with all its SHM, and the
 	// backend everything it kept for it.
 	ctx_->shutdown();
+	{
+		std::lock_guard g(lock_);
+		while (!shm_.empty())
+			drop_shm(shm_.begin());
+		rpc_bufs_.clear();
+	}
+	reap();
 	uint32_t leaked;
 	{
 		std::lock_guard g(lock_);
-		shm_.clear();
-		rpc_bufs_.clear();
 		st_.unwind_abandoned = stuck;
 		leaked = st_.leaked_pages = acct_.pages.load();
 	}
@@ -284,9 +324,11 @@ Result<void> Vm::remove_region(uint64_t ipa, uint64_t size) { return state_->rem
 Result<void> VmState::remove_region(uint64_t ipa, uint64_t size)
 {
 	// The mediator keeps VMM addresses where a call's answer goes (the
-	// guest's argument, its RPC argument, a registered buffer): the region
-	// may go only once none points into it, or the VMM, unmapping it,
-	// would have the library write to memory no longer there.
+	// guest's argument, its RPC argument, a registered buffer, one being
+	// registered): the region may go only once none points into it, or
+	// the VMM, unmapping it, would have the library write to memory no
+	// longer there. Each is kept under lock_, after mapped() said it is
+	// still guest RAM: none can slip in between.
 	std::lock_guard g(lock_);
 	return mem_.remove_region(ipa, size, [&](const MemRegion &r) {
 		auto inside = [&](uint64_t va) { return va >= r.host_va && va - r.host_va < r.size; };
@@ -296,9 +338,15 @@ Result<void> VmState::remove_region(uint64_t ipa, uint64_t size)
 					return true;
 			return false;
 		};
-		for (const auto &c : calls_)
+		for (const auto &c : calls_) {
 			if (span_inside(c.arg_loc) || span_inside(c.rpc_loc) || span_inside(c.cmd_guest))
 				return true;
+			// A registration in flight: kept on success.
+			if (c.reg)
+				for (uint64_t va : c.reg->page_vas())
+					if (inside(va))
+						return true;
+		}
 		for (const auto &[cookie, shm] : shm_)
 			for (uint64_t va : shm.buf.page_vas())
 				if (inside(va))

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// The protocol state of one VM, private to the library. One mutex guards
+// The protocol state of one VM, private to the library. One lock guards
 // the tables; it is never held across a backend call (design.md, 6).
 #pragma once
 
@@ -21,6 +21,7 @@
 
 #include "guest_memory.hpp"
 #include "optee_abi.hpp"
+#include "sync_points.hpp"
 
 namespace teemed {
 
@@ -138,6 +139,7 @@ struct Call {
 	uint64_t reg_cookie = 0;
 	bool reg_pending = false; // reg_cookie is reserved in pending_reg_
 	uint64_t unreg_cookie = 0;
+	bool unreg_pending = false; // unreg_cookie is in unregistering_
 	// The message of each SMC, in and out (the backend's CallRequest::msg).
 	std::vector<std::byte> msg = std::vector<std::byte>(abi::kPageSize);
 
@@ -230,14 +232,27 @@ private:
 
 	// shm.cpp
 	Result<PinnedBuffer> pin_noncontig(uint64_t buf_ptr, uint64_t size);
+	// Whether every VMM address of @s / of the pages of @b still lies in
+	// guest RAM. Checked under lock_ as the library keeps one: the VMM
+	// removes a region under lock_ too, so an address kept is one its
+	// busy check sees, and one removed before is not kept.
+	bool mapped(const GuestSpan &s) const;
+	bool mapped(const PinnedBuffer &b) const;
 	bool cookie_in_use(uint64_t cookie) const;
 	size_t buffers_in_use() const { return shm_.size() + pending_reg_.size(); }
 
 	// An SMC through the backend, with probes and counters.
 	Result<CallResult> smc(const CallRequest &req);
 	Result<CallResult> smc(const SmcRegs &regs, Call &c, size_t msg_len);
-	// Drop a finished call and everything it pinned for itself.
+	// The call no longer waits on its OP-TEE thread.
+	void forget_thread(std::list<Call>::iterator it);
+	// Drop a finished call; what it pinned for itself is buried.
 	void erase_call(std::list<Call>::iterator it);
+	// Buffers whose pins go are released outside the lock (the backend is
+	// never called under it): bury() them under the lock, reap() after.
+	void bury(PinnedBuffer &&b) { dead_.push_back(std::move(b)); }
+	void drop_shm(std::map<uint64_t, ShmBuf>::iterator it);
+	void reap();
 
 	Backend &backend_;
 	std::unique_ptr<BackendContext> ctx_;
@@ -247,8 +262,8 @@ private:
 	GuestMemory mem_;
 	PinAccount acct_;
 
-	mutable std::mutex lock_;
-	std::condition_variable idle_;
+	mutable VmLock lock_;
+	std::condition_variable_any idle_;
 	unsigned active_ = 0;
 	bool closed_ = false;
 	std::once_flag close_once_;
@@ -264,7 +279,15 @@ private:
 	std::map<uint32_t, std::list<Call>::iterator> threads_; // suspended, by OP-TEE thread
 	std::map<uint64_t, ShmBuf> shm_;                   // by cookie
 	std::map<uint64_t, RpcArgBuf> rpc_bufs_;           // by cookie
-	std::set<uint64_t> pending_reg_;                   // REGISTER_SHM in flight
+	// A cookie the guest registers goes Free -> pending_reg_ (its
+	// REGISTER_SHM in flight) -> shm_ -> also unregistering_ (its
+	// UNREGISTER_SHM in flight) -> Free, each step taken under the lock
+	// by the vCPU whose check allowed it: a second REGISTER or
+	// UNREGISTER of the cookie meanwhile is refused, never reordered
+	// with the first on its way to OP-TEE.
+	std::set<uint64_t> pending_reg_;
+	std::set<uint64_t> unregistering_;
+	std::vector<PinnedBuffer> dead_;                   // to release, after the lock
 	VmStats st_;                                       // counters under lock_
 };
 

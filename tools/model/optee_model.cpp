@@ -511,6 +511,17 @@ size_t OpteeModel::suspended_threads() const
 	return n;
 }
 
+std::set<uint32_t> OpteeModel::suspended_thread_ids(uint32_t client) const
+{
+	std::lock_guard g(lock_);
+	std::set<uint32_t> ids;
+	if (auto it = parts_.find(client); it != parts_.end())
+		for (uint32_t t = 0; t < it->second.threads.size(); t++)
+			if (it->second.threads[t].state == Thread::Suspended)
+				ids.insert(t);
+	return ids;
+}
+
 uint64_t OpteeModel::ta_loads() const
 {
 	std::lock_guard g(lock_);

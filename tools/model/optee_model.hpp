@@ -142,6 +142,7 @@ public:
 	size_t registered_shm(uint32_t client) const;
 	size_t sessions(uint32_t client) const;
 	size_t suspended_threads() const;
+	std::set<uint32_t> suspended_thread_ids(uint32_t client) const;
 	size_t listed_buffers(uint32_t client) const;
 	uint64_t ta_loads() const;
 

@@ -68,6 +68,7 @@ public:
 	uint64_t label() const;
 
 private:
+	friend class VmAccess; // the library's own tests (not API)
 	explicit Vm(std::unique_ptr<VmState> state);
 	std::unique_ptr<VmState> state_;
 };
