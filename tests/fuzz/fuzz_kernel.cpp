@@ -21,11 +21,15 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <map>
+#include <mutex>
 #include <set>
+#include <thread>
 #include <vector>
 
 #include "bytes.hpp"
@@ -86,6 +90,9 @@ struct TraceCheck {
 		bool live = false;
 	};
 	std::map<uint32_t, Client> clients;
+	// Another VMM thread is inside the code: a total may count its pin
+	// in progress, not traced yet.
+	std::function<bool()> concurrent;
 
 	static void event(void *arg, const char *ev, uint32_t id, uint64_t a, uint64_t b,
 			  uint64_t c)
@@ -100,16 +107,17 @@ struct TraceCheck {
 			cl.live = true;
 		} else if (e == "destroy") {
 			check(cl.live, "tee_vm_destroy of no context:", who);
-			check(int64_t(a) == cl.pinned, "tee_vm_destroy's pinned total:", who);
+			check((t.concurrent && t.concurrent()) || int64_t(a) == cl.pinned,
+			      "tee_vm_destroy's pinned total:", who);
 			cl.live = false;
 		} else if (e == "pin") {
 			check(cl.handles.insert(a).second, "tee_vm_pin of a pinned handle:", who);
 			cl.pinned += int64_t(b);
-			check(int64_t(c) == cl.pinned, "tee_vm_pin's total:", who);
+			check((t.concurrent && t.concurrent()) || int64_t(c) == cl.pinned, "tee_vm_pin's total:", who);
 		} else if (e == "unpin") {
 			check(cl.handles.erase(a) == 1, "tee_vm_unpin of no pin:", who);
 			cl.pinned -= int64_t(b);
-			check(int64_t(c) == cl.pinned, "tee_vm_unpin's total:", who);
+			check((t.concurrent && t.concurrent()) || int64_t(c) == cl.pinned, "tee_vm_unpin's total:", who);
 		}
 	}
 
@@ -122,6 +130,190 @@ struct TraceCheck {
 		}
 	}
 };
+
+// The hostile VMM's threads. One runs at a time: the input's schedule says
+// which, at the start of each step and at every lock the kernel's code
+// takes (kshim_set_sched), so that two ioctls interleave inside the kernel
+// as the input chooses, and a run is determined by its input. A thread
+// waiting for a lock another holds waits in the schedule, not in the lock.
+class VmmThreads {
+public:
+	static constexpr size_t kN = fuzz::kVmmThreads;
+
+	VmmThreads()
+	{
+		for (size_t i = 0; i < kN; i++)
+			threads_.emplace_back([this, i] { main(i); });
+	}
+	~VmmThreads()
+	{
+		{
+			std::lock_guard l(m_);
+			quit_ = true;
+			turn_ = kAll;
+		}
+		cv_.notify_all();
+		for (auto &t : threads_)
+			t.join();
+	}
+
+	// Steps (@step: false when the input has none left) on the threads
+	// until all are idle and no step is left, choices from @sched.
+	void run(const std::vector<uint8_t> &sched, const std::function<bool()> &step)
+	{
+		step_ = &step;
+		kshim_set_sched(&VmmThreads::sched_point, this);
+		size_t next = 0, current = 0;
+		bool more = true;
+		for (;;) {
+			// The choices: threads inside a step (parked, then blocked
+			// on a lock), then a new step on an idle thread.
+			std::vector<size_t> opts;
+			for (State want : {Parked, Blocked})
+				for (size_t i = 0; i < kN; i++)
+					if (state_[i] == want)
+						opts.push_back(i);
+			size_t idle = kN;
+			for (size_t i = kN; i-- > 0;)
+				if (state_[i] == Idle)
+					idle = i;
+			if (more && idle < kN)
+				opts.push_back(kNew);
+			if (opts.empty())
+				break;
+			if (opts.front() != kNew && state_[opts.front()] == Blocked)
+				check(!deadlocked(), "the kernel's code deadlocked: every thread "
+						     "inside waits for a lock another holds");
+			size_t pick;
+			if (next < sched.size())
+				pick = opts[sched[next++] % opts.size()];
+			else if (state_[current] == Parked)
+				pick = current; // past the schedule: no switch
+			else
+				pick = opts.front();
+			if (pick == kNew && next >= sched.size() && opts.size() == 1) {
+				// Nothing to interleave with and no choice left:
+				// the step runs here, its locks taken as usual.
+				more = (*step_)();
+				continue;
+			}
+			if (pick == kNew) {
+				pick = idle;
+				state_[pick] = Stepping;
+			}
+			current = pick;
+			// Past the schedule, a lock free for the taking is taken
+			// without a turn back here: the running thread would go on.
+			free_run_ = next >= sched.size();
+			give(pick);
+			if (state_[pick] == Done) {
+				state_[pick] = Idle;
+				more = last_step_;
+			}
+		}
+		kshim_set_sched(nullptr, nullptr);
+	}
+
+	// The VMM thread running this (0 or 1), for FUZZ_KERNEL_VERBOSE.
+	static size_t current() { return t_self; }
+	// More than one thread is inside a step: counts read now may include
+	// another's work in progress.
+	bool concurrent() const
+	{
+		size_t inside = 0;
+		for (size_t i = 0; i < kN; i++)
+			inside += state_[i] != Idle && state_[i] != Done;
+		return inside > 1;
+	}
+
+private:
+	enum State { Idle, Stepping, Parked, Blocked, Done };
+	static constexpr size_t kNew = ~size_t(0), kMain = ~size_t(0) - 1, kAll = ~size_t(0) - 2;
+
+	// No thread inside a step can go on: each blocked one, tried again,
+	// still finds its lock taken.
+	bool deadlocked()
+	{
+		for (size_t i = 0; i < kN; i++) {
+			if (state_[i] != Blocked)
+				continue;
+			give(i);
+			if (state_[i] != Blocked)
+				return false;
+		}
+		return true;
+	}
+
+	// Run thread @i until it gives the turn back.
+	void give(size_t i)
+	{
+		std::unique_lock l(m_);
+		turn_ = i;
+		cv_.notify_all();
+		cv_.wait(l, [&] { return turn_ == kMain; });
+	}
+
+	void yield(size_t me, State s)
+	{
+		std::unique_lock l(m_);
+		state_[me] = s;
+		turn_ = kMain;
+		cv_.notify_all();
+		cv_.wait(l, [&] { return turn_ == me || turn_ == kAll; });
+		state_[me] = Stepping;
+	}
+
+	void main(size_t i)
+	{
+		t_self = i;
+		t_pool = this;
+		for (;;) {
+			{
+				std::unique_lock l(m_);
+				cv_.wait(l, [&] { return turn_ == i || turn_ == kAll; });
+				if (quit_)
+					return;
+			}
+			last_step_ = (*step_)();
+			std::lock_guard l(m_);
+			state_[i] = Done;
+			turn_ = kMain;
+			cv_.notify_all();
+		}
+	}
+
+	static bool sched_point(void *arg, int why)
+	{
+		auto *self = static_cast<VmmThreads *>(arg);
+		if (t_pool != self)
+			return false; // the harness's own thread: locks as usual
+		if (why == KSHIM_SCHED_LOCK && self->free_run_)
+			return true; // no choice left to make: try the lock
+		self->yield(t_self, why == KSHIM_SCHED_BLOCKED ? Blocked : Parked);
+		return true;
+	}
+
+	static thread_local size_t t_self;
+	static thread_local VmmThreads *t_pool;
+	std::mutex m_;
+	std::condition_variable cv_;
+	size_t turn_ = kMain;
+	State state_[kN] = {};
+	const std::function<bool()> *step_ = nullptr;
+	bool last_step_ = true;
+	bool free_run_ = false;
+	bool quit_ = false;
+	std::vector<std::thread> threads_;
+};
+
+thread_local size_t VmmThreads::t_self;
+thread_local VmmThreads *VmmThreads::t_pool;
+
+VmmThreads &vmm_threads()
+{
+	static VmmThreads t;
+	return t;
+}
 
 // The VMM's memory: guest RAM it pins, and message buffers.
 struct Arena {
@@ -150,6 +342,7 @@ const uint64_t kUuids[][2] = {
 
 // A context, what the VMM knows of it.
 struct Ctx {
+	static constexpr int kOpening = -2;
 	int fd = -1;
 	std::vector<uint32_t> pins;
 	std::set<uint32_t> sessions;
@@ -178,27 +371,27 @@ struct Fuzz {
 		if (e >= 0) {
 			if (req == TEE_IOC_VM_CALL) {
 				const auto *a = static_cast<const tee_ioctl_vm_call *>(arg);
-				std::fprintf(stderr, "    -> %d a0 %#llx a3 %llu\n", e,
+				std::fprintf(stderr, "[t%zu]     -> %d a0 %#llx a3 %llu\n", VmmThreads::current(), e,
 					     (unsigned long long)a->regs[0],
 					     (unsigned long long)a->regs[3]);
 			} else if (req == TEE_IOC_VM_PIN) {
-				std::fprintf(stderr, "    -> %d handle %u\n", e,
+				std::fprintf(stderr, "[t%zu]     -> %d handle %u\n", VmmThreads::current(), e,
 					     static_cast<const tee_ioctl_vm_pin *>(arg)->handle);
 			} else {
-				std::fprintf(stderr, "    -> %d\n", e);
+				std::fprintf(stderr, "[t%zu]     -> %d\n", VmmThreads::current(), e);
 			}
 			return;
 		}
 		if (req == TEE_IOC_VM_PIN) {
 			const auto *a = static_cast<const tee_ioctl_vm_pin *>(arg);
-			std::fprintf(stderr, "ctx %ld: PIN %u pages offset %u size %llu\n", n,
+			std::fprintf(stderr, "[t%zu] ctx %ld: PIN %u pages offset %u size %llu\n", VmmThreads::current(), n,
 				     a->num_pages, a->offset, (unsigned long long)a->size);
 		} else if (req == TEE_IOC_VM_RELEASE) {
-			std::fprintf(stderr, "ctx %ld: RELEASE %u\n", n,
+			std::fprintf(stderr, "[t%zu] ctx %ld: RELEASE %u\n", VmmThreads::current(), n,
 				     static_cast<const tee_ioctl_vm_release *>(arg)->handle);
 		} else if (req == TEE_IOC_VM_CALL) {
 			const auto *a = static_cast<const tee_ioctl_vm_call *>(arg);
-			std::fprintf(stderr, "ctx %ld: CALL a0 %#llx a1 %#llx a2 %#llx a3 %llu a4 %#llx a5 %#llx", n,
+			std::fprintf(stderr, "[t%zu] ctx %ld: CALL a0 %#llx a1 %#llx a2 %#llx a3 %llu a4 %#llx a5 %#llx", VmmThreads::current(), n,
 				     (unsigned long long)a->regs[0], (unsigned long long)a->regs[1],
 				     (unsigned long long)a->regs[2], (unsigned long long)a->regs[3],
 				     (unsigned long long)a->regs[4], (unsigned long long)a->regs[5]);
@@ -219,7 +412,7 @@ struct Fuzz {
 			}
 			std::fprintf(stderr, "\n");
 		} else {
-			std::fprintf(stderr, "ctx %ld: INFO\n", n);
+			std::fprintf(stderr, "[t%zu] ctx %ld: INFO\n", VmmThreads::current(), n);
 		}
 	}
 
@@ -482,7 +675,8 @@ struct Fuzz {
 	void close(Ctx &c)
 	{
 		if (getenv("FUZZ_KERNEL_VERBOSE"))
-			std::fprintf(stderr, "ctx %ld: CLOSE\n", long(&c - ctx));
+			std::fprintf(stderr, "[t%zu] ctx %ld: CLOSE\n", VmmThreads::current(),
+				     long(&c - ctx));
 		dev.close(c.fd);
 		c = Ctx{};
 		const std::string r = first_report(optee);
@@ -514,17 +708,26 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		OpteeModel optee(cfg);
 		HarnessDevice dev(optee);
 		Fuzz f{fdp, optee, dev, {}};
-		for (int steps = 0; steps < fuzz::kMaxSteps && in.more(); steps++) {
+		int steps = 0;
+		// One step of the input, on one of the VMM's threads: false when
+		// the input has no more.
+		const std::function<bool()> step = [&] {
+			if (steps++ >= fuzz::kMaxSteps || !in.more())
+				return false;
 			uint8_t slot, op;
 			fuzz::step_io(in, slot);
 			Ctx &c = f.ctx[slot];
+			if (c.fd == Ctx::kOpening)
+				return in.more(); // another thread is opening it
 			if (c.fd < 0) {
-				const int e = dev.open(&c.fd);
-				if (e)
-					c.fd = -1;
+				int fd;
+				c.fd = Ctx::kOpening;
+				const int e = dev.open(&fd);
+				c.fd = e ? -1 : fd;
 				if (getenv("FUZZ_KERNEL_VERBOSE"))
-					std::fprintf(stderr, "ctx %u: OPEN -> %d\n", slot, e);
-				continue;
+					std::fprintf(stderr, "[t%zu] ctx %u: OPEN -> %d\n",
+						     VmmThreads::current(), slot, e);
+				return in.more();
 			}
 			fuzz::op_io(in, op);
 			switch (op) {
@@ -564,7 +767,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			default:
 				f.info(c);
 			}
-		}
+			return in.more();
+		};
+		VmmThreads &threads = vmm_threads();
+		trace.concurrent = [&threads] { return threads.concurrent(); };
+		threads.run(head.sched, step);
 		for (Ctx &c : f.ctx)
 			if (c.fd >= 0)
 				f.close(c);

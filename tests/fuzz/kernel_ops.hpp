@@ -31,6 +31,8 @@ constexpr uint32_t kMaxMsg = 8192; // a raw call's message buffer
 constexpr uint32_t kMaxRawPages = 64;
 constexpr int kMaxSteps = 256;
 constexpr uint32_t kMaxIntrSchedule = 32;
+constexpr uint32_t kMaxThreadSchedule = 256;
+constexpr size_t kVmmThreads = 2; // the hostile VMM's threads
 
 // The operations of an open slot; some twice or thrice, for their weight.
 enum Op : uint8_t {
@@ -107,13 +109,17 @@ struct Writer {
 	}
 };
 
-// The input's head: the model's configuration and when foreign
-// interrupts come (one byte per point a thread could take one, 0 takes it;
-// past the schedule, none).
+// The input's head: the model's configuration; when foreign interrupts
+// come (one byte per point an OP-TEE thread could take one, 0 takes it;
+// past the schedule, none); how the VMM's threads interleave (one byte per
+// choice: at the start of each step and at each lock the kernel's code
+// takes, which thread goes on; past the schedule, the one that was running,
+// so that an empty schedule is the steps one after the other).
 struct Head {
 	uint32_t threads = 4;
 	bool rpc_arg = true;
 	std::vector<uint8_t> intr;
+	std::vector<uint8_t> sched;
 
 	template <class S> void io(S &s)
 	{
@@ -122,6 +128,9 @@ struct Head {
 		uint32_t n = uint32_t(intr.size());
 		s.range(n, 0u, kMaxIntrSchedule);
 		s.bytes(intr, n);
+		n = uint32_t(sched.size());
+		s.range(n, 0u, kMaxThreadSchedule);
+		s.bytes(sched, n);
 	}
 };
 

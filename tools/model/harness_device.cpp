@@ -26,6 +26,17 @@ HarnessDevice::~HarnessDevice()
 	kharness_free(h_);
 }
 
+// An open file of the device: released (the context's release()) when
+// its last user goes, as a file is: close() while another thread is in an
+// ioctl on it leaves the release to that ioctl's end.
+struct HarnessDevice::File {
+	explicit File(tee_context *c) : ctx(c) {}
+	tee_context *ctx;
+	File(const File &) = delete;
+	File &operator=(const File &) = delete;
+	~File() { kharness_close(ctx); }
+};
+
 int HarnessDevice::open(int *fd)
 {
 	tee_context *ctx;
@@ -33,28 +44,27 @@ int HarnessDevice::open(int *fd)
 		return -rc;
 	std::lock_guard g(lock_);
 	*fd = next_fd_++;
-	files_[*fd] = ctx;
+	files_[*fd] = std::make_shared<File>(ctx);
 	return 0;
 }
 
 int HarnessDevice::ioctl(int fd, unsigned long req, void *arg)
 {
-	tee_context *ctx = file(fd);
-	return ctx ? int(-kharness_ioctl(ctx, unsigned(req), arg)) : EBADF;
+	std::shared_ptr<File> f = file(fd);
+	return f ? int(-kharness_ioctl(f->ctx, unsigned(req), arg)) : EBADF;
 }
 
 void HarnessDevice::close(int fd)
 {
-	tee_context *ctx;
+	std::shared_ptr<File> f;
 	{
 		std::lock_guard g(lock_);
 		auto it = files_.find(fd);
 		if (it == files_.end())
 			return;
-		ctx = it->second;
+		f = std::move(it->second);
 		files_.erase(it);
 	}
-	kharness_close(ctx);
 }
 
 size_t HarnessDevice::open_files() const
@@ -77,7 +87,7 @@ void HarnessDevice::smc(void *arg, const unsigned long *a, unsigned long a7, uns
 		out[i] = r[i];
 }
 
-tee_context *HarnessDevice::file(int fd)
+std::shared_ptr<HarnessDevice::File> HarnessDevice::file(int fd)
 {
 	std::lock_guard g(lock_);
 	auto it = files_.find(fd);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <mutex>
 
 #include "optee_model.hpp"
@@ -29,13 +30,14 @@ public:
 	void shutdown();
 
 private:
+	struct File;
 	static void smc(void *arg, const unsigned long *a, unsigned long a7, unsigned long out[4]);
-	tee_context *file(int fd);
+	std::shared_ptr<File> file(int fd);
 
 	OpteeModel &optee_;
 	kharness *h_ = nullptr;
 	mutable std::mutex lock_;
-	std::map<int, tee_context *> files_;
+	std::map<int, std::shared_ptr<File>> files_;
 	int next_fd_ = 3;
 };
 

@@ -354,9 +354,33 @@ extern "C" void mutex_init(struct mutex *m)
 {
 	pthread_mutex_init(reinterpret_cast<pthread_mutex_t *>(m->opaque), nullptr);
 }
+// A test may schedule the threads that enter the code itself (the fuzzer's
+// VMM threads, one at a time): before each lock the thread asks the
+// scheduler for its turn, and while the lock is someone else's it waits as
+// the scheduler says, instead of in the kernel's queue.
+static kshim_sched_fn *g_sched;
+static void *g_sched_arg;
+
+extern "C" void kshim_set_sched(kshim_sched_fn *fn, void *arg)
+{
+	g_sched = fn;
+	g_sched_arg = arg;
+}
+
+template <typename Try, typename Block> static void take(Try try_take, Block block)
+{
+	if (!g_sched || !g_sched(g_sched_arg, KSHIM_SCHED_LOCK)) {
+		block();
+		return;
+	}
+	while (!try_take())
+		g_sched(g_sched_arg, KSHIM_SCHED_BLOCKED);
+}
+
 extern "C" void mutex_lock(struct mutex *m)
 {
-	pthread_mutex_lock(reinterpret_cast<pthread_mutex_t *>(m->opaque));
+	auto *pm = reinterpret_cast<pthread_mutex_t *>(m->opaque);
+	take([&] { return !pthread_mutex_trylock(pm); }, [&] { pthread_mutex_lock(pm); });
 }
 extern "C" void mutex_unlock(struct mutex *m)
 {
@@ -369,7 +393,8 @@ extern "C" void init_rwsem(struct rw_semaphore *s)
 }
 extern "C" void down_read(struct rw_semaphore *s)
 {
-	pthread_rwlock_rdlock(reinterpret_cast<pthread_rwlock_t *>(s->opaque));
+	auto *rw = reinterpret_cast<pthread_rwlock_t *>(s->opaque);
+	take([&] { return !pthread_rwlock_tryrdlock(rw); }, [&] { pthread_rwlock_rdlock(rw); });
 }
 extern "C" void up_read(struct rw_semaphore *s)
 {
@@ -377,7 +402,8 @@ extern "C" void up_read(struct rw_semaphore *s)
 }
 extern "C" void down_write(struct rw_semaphore *s)
 {
-	pthread_rwlock_wrlock(reinterpret_cast<pthread_rwlock_t *>(s->opaque));
+	auto *rw = reinterpret_cast<pthread_rwlock_t *>(s->opaque);
+	take([&] { return !pthread_rwlock_trywrlock(rw); }, [&] { pthread_rwlock_wrlock(rw); });
 	s->write_held = true;
 }
 extern "C" void up_write(struct rw_semaphore *s)

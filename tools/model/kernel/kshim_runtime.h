@@ -6,6 +6,7 @@
 #ifndef KSHIM_RUNTIME_H
 #define KSHIM_RUNTIME_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -69,6 +70,15 @@ typedef void(kshim_trace_fn)(void *arg, const char *event, uint32_t client_id, u
 void kshim_set_trace(kshim_trace_fn *fn, void *arg);
 
 const struct tee_desc *kshim_tee_desc(struct tee_device *teedev);
+
+/* A scheduler of the threads that enter the code (NULL: none). Called by
+ * such a thread before it takes a lock (KSHIM_SCHED_LOCK), and again while
+ * the lock is held by another (KSHIM_SCHED_BLOCKED); it returns when the
+ * thread may go on, true if it is one the scheduler runs (false: the
+ * thread takes the lock as usual). */
+enum { KSHIM_SCHED_LOCK, KSHIM_SCHED_BLOCKED };
+typedef bool(kshim_sched_fn)(void *arg, int why);
+void kshim_set_sched(kshim_sched_fn *fn, void *arg);
 
 #ifdef __cplusplus
 }
