@@ -63,3 +63,56 @@ def test_fast_call_as_the_table_says(guest, row):
 def test_unnamed_fast_call_is_unknown(guest):
     for fid in (o.fast(50, 0x7F), o.fast(63, 0xFF02), o.fast(48, 1)):
         assert guest.smc(fid)[0] == o.RETURN_UNKNOWN_FUNCTION
+
+
+DOCS = os.path.join(os.path.dirname(__file__), "..", "..", "Documentation")
+
+
+def doc_table(name, first_header):
+    """The rows of the Markdown table in Documentation/NAME whose header
+    starts with FIRST_HEADER, as lists of cells."""
+    rows, inside = [], False
+    with open(os.path.join(DOCS, name), encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("| %s |" % first_header):
+                inside = True
+                continue
+            if inside and not line.startswith("|"):
+                break
+            if inside and not line.startswith("|---"):
+                rows.append([c.strip() for c in line.strip().strip("|").split("|")])
+    assert rows, "no table headed %r in %s" % (first_header, name)
+    return rows
+
+
+def test_function_ids_doc_is_the_table():
+    rows = {r[0]: r for r in doc_table("function-ids.md", "id")}
+    ids = [tables.short(r["name"]) for r in T.smc]
+    assert sorted(set(rows) - {n for n in rows if n.startswith("any other")}) == sorted(ids)
+    for r in T.smc:
+        doc = rows[tables.short(r["name"])]
+        lib = "answer " + r["answer"] if r["library"] == "answer" else r["library"]
+        assert doc[1:4] == [r["value"], r["kernel"], lib], doc[0]
+        if r["library"] == "answer":
+            assert doc[4].startswith(r["answer"]), doc[0]
+
+
+def test_limits_doc_is_the_table():
+    lib = {r[0].split("`")[1]: r[1] for r in doc_table("limits.md", "limit") if "`" in r[0]}
+    kern = {r[0].strip("`"): r[1] for r in doc_table("limits.md", "kernel limit")}
+    kernel_names = {
+        "kernel_max_pages": "OPTEE_VM_DEFAULT_MAX_PAGES",
+        "kernel_max_per_user": "OPTEE_VM_DEFAULT_MAX_PER_USER",
+        "kernel_max_memref": "OPTEE_VM_MAX_MEMREF",
+        "kernel_unwind_rounds": "OPTEE_VM_UNWIND_ROUNDS",
+    }
+    for r in T.limits:
+        if r["where"] == "kernel":
+            assert kern[kernel_names[r["name"]]] == r["value"], r["name"]
+        elif r["name"] == "foreign_intr_budget_us":
+            assert int(r["value"]) == 1000 * int(lib["teemed_vm_set_foreign_intr_budget()"].split()[0])
+        elif r["name"] == "unwind_rounds":
+            assert lib["kUnwindRounds"] == r["value"]
+        elif r["where"] == "library":
+            assert lib[r["name"]] == r["value"], r["name"]
+    assert len(kern) == sum(r["where"] == "kernel" for r in T.limits)
