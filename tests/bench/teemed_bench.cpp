@@ -50,7 +50,7 @@ void BM_FastCall(benchmark::State &st)
 	bench::NullBackend be;
 	test::Guest g(be, 16);
 	for (auto _ : st)
-		benchmark::DoNotOptimize(g.smc({kGetOsRevision}));
+		benchmark::DoNotOptimize(g.smc({OPTEE_SMC_CALL_GET_OS_REVISION}));
 }
 BENCHMARK(BM_FastCall);
 
@@ -59,11 +59,11 @@ void BM_YieldingCall(benchmark::State &st)
 	bench::NullBackend be;
 	test::Guest g(be, 16);
 	std::vector<MsgParam> params(size_t(st.range(0)), MsgParam{kAttrValueInout, 1, 2, 3});
-	auto a = test::Guest::msg(kCmdInvokeCommand, params, 1, 1);
+	auto a = test::Guest::msg(OPTEE_MSG_CMD_INVOKE_COMMAND, params, 1, 1);
 	const uint64_t p = g.page();
 	std::memcpy(g.at(p), a.data(), a.size());
 	for (auto _ : st)
-		benchmark::DoNotOptimize(g.smc({kCallWithArg, 0, p}));
+		benchmark::DoNotOptimize(g.smc({OPTEE_SMC_CALL_WITH_ARG, 0, p}));
 }
 BENCHMARK(BM_YieldingCall)->Arg(0)->Arg(4);
 
@@ -74,12 +74,12 @@ void BM_RpcRound(benchmark::State &st)
 	bench::RpcBackend be;
 	test::Guest g(be, 16, big_limits());
 	g.vm().set_foreign_intr_budget({}); // the RPC goes out to the guest
-	auto a = test::Guest::msg(kCmdInvokeCommand, {}, 1, 1);
+	auto a = test::Guest::msg(OPTEE_MSG_CMD_INVOKE_COMMAND, {}, 1, 1);
 	const uint64_t p = g.page();
 	std::memcpy(g.at(p), a.data(), a.size());
 	for (auto _ : st) {
-		SmcRegs r = g.smc({kCallWithArg, 0, p});
-		benchmark::DoNotOptimize(g.smc({kReturnFromRpc, 0, 0, r[3]}));
+		SmcRegs r = g.smc({OPTEE_SMC_CALL_WITH_ARG, 0, p});
+		benchmark::DoNotOptimize(g.smc({OPTEE_SMC_CALL_RETURN_FROM_RPC, 0, 0, r[3]}));
 	}
 }
 BENCHMARK(BM_RpcRound);
@@ -91,12 +91,12 @@ void BM_Translate(benchmark::State &st)
 	test::Guest g(be, pages + 32, big_limits());
 	std::vector<uint64_t> owned;
 	const uint64_t buf = g.buffer(std::vector<std::byte>(pages * kPageSize), 0, owned);
-	auto a = test::Guest::msg(kCmdInvokeCommand,
+	auto a = test::Guest::msg(OPTEE_MSG_CMD_INVOKE_COMMAND,
 				  {{kAttrTmemInput | kAttrNoncontig, buf, pages * kPageSize, 0}}, 1, 1);
 	const uint64_t p = g.page();
 	std::memcpy(g.at(p), a.data(), a.size());
 	for (auto _ : st)
-		benchmark::DoNotOptimize(g.smc({kCallWithArg, 0, p}));
+		benchmark::DoNotOptimize(g.smc({OPTEE_SMC_CALL_WITH_ARG, 0, p}));
 	st.counters["pages"] = double(pages);
 }
 BENCHMARK(BM_Translate)->Arg(1)->Arg(16)->Arg(256);
@@ -118,14 +118,14 @@ void BM_ResumeWithLiveCalls(benchmark::State &st)
 	bench::RpcBackend be;
 	test::Guest g(be, 32, big_limits());
 	g.vm().set_foreign_intr_budget({}); // the calls stay suspended
-	auto a = test::Guest::msg(kCmdInvokeCommand, {}, 1, 1);
+	auto a = test::Guest::msg(OPTEE_MSG_CMD_INVOKE_COMMAND, {}, 1, 1);
 	const uint64_t p = g.page();
 	std::memcpy(g.at(p), a.data(), a.size());
 	for (int64_t i = 0; i < st.range(0); i++)
-		g.smc({kCallWithArg, 0, p});
+		g.smc({OPTEE_SMC_CALL_WITH_ARG, 0, p});
 	for (auto _ : st) {
-		SmcRegs r = g.smc({kCallWithArg, 0, p});
-		benchmark::DoNotOptimize(g.smc({kReturnFromRpc, 0, 0, r[3]}));
+		SmcRegs r = g.smc({OPTEE_SMC_CALL_WITH_ARG, 0, p});
+		benchmark::DoNotOptimize(g.smc({OPTEE_SMC_CALL_RETURN_FROM_RPC, 0, 0, r[3]}));
 	}
 	st.counters["live_calls"] = double(g.vm().stats().live_calls);
 }
@@ -141,18 +141,18 @@ void BM_RegisteredBuffers(benchmark::State &st)
 	for (int64_t i = 0; i < st.range(0); i++) {
 		const uint64_t buf = g.buffer(std::vector<std::byte>(64), 0, owned);
 		const uint64_t cookie = 0x100000 + uint64_t(i);
-		auto a = test::Guest::msg(kCmdRegisterShm,
+		auto a = test::Guest::msg(OPTEE_MSG_CMD_REGISTER_SHM,
 					  {{kAttrTmemOutput | kAttrNoncontig, buf, kPageSize, cookie}});
-		if (g.call(a) != kReturnOk || test::Guest::header(a).ret)
+		if (g.call(a) != OPTEE_SMC_RETURN_OK || test::Guest::header(a).ret)
 			st.SkipWithError("register failed");
 		argbuf_cookie = cookie;
 	}
 	// The last one holds a CANCEL argument: cheap for the model.
-	auto cancel = test::Guest::msg(kCmdCancel, {});
+	auto cancel = test::Guest::msg(OPTEE_MSG_CMD_CANCEL, {});
 	std::memcpy(g.at(owned[owned.size() - 1]), cancel.data(), cancel.size());
 	for (auto _ : st)
 		benchmark::DoNotOptimize(
-			g.smc({kCallWithRegdArg, reg_hi(argbuf_cookie), reg_lo(argbuf_cookie), 0}));
+			g.smc({OPTEE_SMC_CALL_WITH_REGD_ARG, reg_hi(argbuf_cookie), reg_lo(argbuf_cookie), 0}));
 	st.counters["buffers"] = double(g.vm().stats().shm_buffers);
 }
 BENCHMARK(BM_RegisteredBuffers)->Arg(1)->Arg(100)->Arg(10000);
@@ -164,7 +164,7 @@ void BM_FastCallAmongVms(benchmark::State &st)
 	for (int64_t i = 0; i < st.range(0); i++)
 		vms.push_back(std::make_unique<test::Guest>(be, 4));
 	for (auto _ : st)
-		benchmark::DoNotOptimize(vms.back()->smc({kGetOsRevision}));
+		benchmark::DoNotOptimize(vms.back()->smc({OPTEE_SMC_CALL_GET_OS_REVISION}));
 }
 BENCHMARK(BM_FastCallAmongVms)->Arg(1)->Arg(16)->Arg(256);
 

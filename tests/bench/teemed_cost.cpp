@@ -37,12 +37,12 @@ int main(int argc, char **argv)
 	const uint64_t buf = g.buffer(std::vector<std::byte>(256 * kPageSize), 0, owned);
 	std::vector<std::byte> a;
 	if (op == "yield4")
-		a = test::Guest::msg(kCmdInvokeCommand, {{kAttrValueInput, 1, 2, 3},
+		a = test::Guest::msg(OPTEE_MSG_CMD_INVOKE_COMMAND, {{kAttrValueInput, 1, 2, 3},
 							 {kAttrValueInput, 1, 2, 3},
 							 {kAttrValueOutput, 0, 0, 0},
 							 {kAttrValueInout, 1, 2, 3}}, 1, 1);
 	else
-		a = test::Guest::msg(kCmdInvokeCommand,
+		a = test::Guest::msg(OPTEE_MSG_CMD_INVOKE_COMMAND,
 				     {{kAttrTmemInput | kAttrNoncontig, buf, 256 * kPageSize, 0}}, 1, 1);
 	std::memcpy(g.at(argp), a.data(), a.size());
 
@@ -50,9 +50,9 @@ int main(int argc, char **argv)
 	uint64_t sink = 0;
 	for (long i = 0; i <= n; i++) {
 		if (op == "fast") {
-			sink += g.smc({kGetOsRevision})[0];
+			sink += g.smc({OPTEE_SMC_CALL_GET_OS_REVISION})[0];
 		} else if (op == "yield4" || op == "tmem256") {
-			sink += g.smc({kCallWithArg, 0, argp})[0];
+			sink += g.smc({OPTEE_SMC_CALL_WITH_ARG, 0, argp})[0];
 		} else if (op == "memcpy4k") {
 			src[i % kPageSize] = std::byte(i);
 			std::memcpy(dst, src, kPageSize);

@@ -50,12 +50,12 @@ void register_and_free(Guest &g, size_t pages, uint64_t cookie)
 {
 	std::vector<uint64_t> owned;
 	const uint64_t buf = g.buffer(std::vector<std::byte>(pages * kPageSize), 0, owned);
-	auto a = Guest::msg(kCmdRegisterShm,
+	auto a = Guest::msg(OPTEE_MSG_CMD_REGISTER_SHM,
 			    {{kAttrTmemOutput | kAttrNoncontig, buf, pages * kPageSize, cookie}});
-	if (g.call(a) != kReturnOk || Guest::header(a).ret != kTeecSuccess)
+	if (g.call(a) != OPTEE_SMC_RETURN_OK || Guest::header(a).ret != kTeecSuccess)
 		throw std::runtime_error("register_shm");
-	auto u = Guest::msg(kCmdUnregisterShm, {{kAttrRmemInput, 0, 0, cookie}});
-	if (g.call(u) != kReturnOk || Guest::header(u).ret != kTeecSuccess)
+	auto u = Guest::msg(OPTEE_MSG_CMD_UNREGISTER_SHM, {{kAttrRmemInput, 0, 0, cookie}});
+	if (g.call(u) != OPTEE_SMC_RETURN_OK || Guest::header(u).ret != kTeecSuccess)
 		throw std::runtime_error("unregister_shm");
 	for (uint64_t p : owned)
 		g.put_page(p);
@@ -81,12 +81,12 @@ int seq(int vms, long n, long m, long k)
 	for (int v = 1; v <= vms; v++) {
 		Guest &g = *guests[v - 1];
 		for (long i = 0; i < n; i++)
-			g.smc({kGetOsRevision});
+			g.smc({OPTEE_SMC_CALL_GET_OS_REVISION});
 		if (m) {
 			uint32_t s = g.open_session();
 			for (long i = 0; i < m; i++)
 				g.add(s, uint64_t(i), 1);
-			auto a = Guest::msg(kCmdCloseSession, {}, 0, s);
+			auto a = Guest::msg(OPTEE_MSG_CMD_CLOSE_SESSION, {}, 0, s);
 			g.call(a);
 		}
 		if (k)
@@ -121,7 +121,7 @@ int bench(const std::string &op, double seconds)
 		// batches of 256: the clock stays out of the measurement
 		for (int i = 0; i < 256; i++) {
 			if (op == "fast")
-				sink += g.smc({kGetOsRevision})[0];
+				sink += g.smc({OPTEE_SMC_CALL_GET_OS_REVISION})[0];
 			else
 				sink += g.add(s, uint64_t(i), 1);
 		}

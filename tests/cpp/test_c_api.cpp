@@ -30,7 +30,7 @@ TEST(CApi, LifecycleAndFastCall)
 	EXPECT_EQ(teemed_vm_remove_region(vm, 0x40000000, 1 << 20), 0);
 	EXPECT_EQ(teemed_vm_add_region(vm, 0x40000000, 1 << 20, ram), 0);
 
-	teemed_regs r{{teemed::abi::kCallsUid, 0, 0, 0, 4, 5, 6, 7}};
+	teemed_regs r{{OPTEE_SMC_CALLS_UID, 0, 0, 0, 4, 5, 6, 7}};
 	ASSERT_EQ(teemed_vm_handle_smc(vm, &r), 0);
 	EXPECT_EQ(r.x[0], 0x384fb3e0u);
 	EXPECT_EQ(r.x[4], 4u);

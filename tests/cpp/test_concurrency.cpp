@@ -30,7 +30,7 @@ TEST(Concurrency, EightVcpusOneVm)
 				} catch (const std::exception &) {
 					bad++;
 				}
-				SmcRegs r = g.smc({kGetOsRevision});
+				SmcRegs r = g.smc({OPTEE_SMC_CALL_GET_OS_REVISION});
 				if (r[0] != 4)
 					bad++;
 			}
@@ -97,7 +97,7 @@ public:
 	std::mutex m;
 	std::condition_variable cv;
 	bool hold = false, parked = false;
-	uint64_t gate_fid = kReturnFromRpc; // which SMC parks
+	uint64_t gate_fid = OPTEE_SMC_CALL_RETURN_FROM_RPC; // which SMC parks
 
 private:
 	struct Ctx : BackendContext {
@@ -132,12 +132,12 @@ TEST(Concurrency, SecondVcpuResumingSameThreadGetsEresume)
 	model::ModelBackend inner;
 	GateBackend be(inner);
 	Guest g(be);
-	auto a = Guest::msg(kCmdOpenSession, {{kAttrValueInput | kAttrMeta, model::kTaUuidHi, model::kTaUuidLo, 0},
+	auto a = Guest::msg(OPTEE_MSG_CMD_OPEN_SESSION, {{kAttrValueInput | kAttrMeta, model::kTaUuidHi, model::kTaUuidLo, 0},
 					      {kAttrValueInput | kAttrMeta, 0, 0, 0}});
 	const uint64_t p = g.page();
 	std::memcpy(g.at(p), a.data(), a.size());
-	SmcRegs out = g.smc({kCallWithArg, 0, p});
-	ASSERT_EQ(out[0], rpc_val(kRpcFuncAlloc));
+	SmcRegs out = g.smc({OPTEE_SMC_CALL_WITH_ARG, 0, p});
+	ASSERT_EQ(out[0], rpc_val(OPTEE_SMC_RPC_FUNC_ALLOC));
 	const uint64_t thread = out[3];
 
 	{
@@ -151,8 +151,8 @@ TEST(Concurrency, SecondVcpuResumingSameThreadGetsEresume)
 		be.cv.wait(l, [&] { return be.parked; });
 	}
 	// vCPU 1 replays the same resume while vCPU 0 is inside OP-TEE.
-	SmcRegs r = g.smc({kReturnFromRpc, 0, 0, thread});
-	EXPECT_EQ(r[0], kReturnEResume);
+	SmcRegs r = g.smc({OPTEE_SMC_CALL_RETURN_FROM_RPC, 0, 0, thread});
+	EXPECT_EQ(r[0], OPTEE_SMC_RETURN_ERESUME);
 	{
 		std::lock_guard l(be.m);
 		be.hold = false;
@@ -162,7 +162,7 @@ TEST(Concurrency, SecondVcpuResumingSameThreadGetsEresume)
 	out = first_result;
 	while (is_rpc(out[0]))
 		out = g.serve(out);
-	EXPECT_EQ(out[0], kReturnOk);
+	EXPECT_EQ(out[0], OPTEE_SMC_RETURN_OK);
 	g.vm().close();
 	EXPECT_EQ(inner.optee().suspended_threads(), 0u);
 }
@@ -179,11 +179,11 @@ TEST(Concurrency, SameCookieRegisteredTwiceAtOnce)
 	const uint64_t b1 = g.buffer(std::vector<std::byte>(100), 0, owned);
 	const uint64_t b2 = g.buffer(std::vector<std::byte>(100), 0, owned);
 	auto reg = [&](uint64_t buf) {
-		return Guest::msg(kCmdRegisterShm, {{kAttrTmemOutput | kAttrNoncontig, buf, 100, 0x77}});
+		return Guest::msg(OPTEE_MSG_CMD_REGISTER_SHM, {{kAttrTmemOutput | kAttrNoncontig, buf, 100, 0x77}});
 	};
 	{
 		std::lock_guard l(be.m);
-		be.gate_fid = kCallWithArg;
+		be.gate_fid = OPTEE_SMC_CALL_WITH_ARG;
 		be.hold = true;
 	}
 	auto a1 = reg(b1);
@@ -195,7 +195,7 @@ TEST(Concurrency, SameCookieRegisteredTwiceAtOnce)
 		be.gate_fid = 0; // let the second one through the gate
 	}
 	auto a2 = reg(b2);
-	EXPECT_EQ(g.call(a2), kReturnOk);
+	EXPECT_EQ(g.call(a2), OPTEE_SMC_RETURN_OK);
 	EXPECT_EQ(Guest::header(a2).ret, kTeecErrorBadParameters);
 	{
 		std::lock_guard l(be.m);
@@ -203,7 +203,7 @@ TEST(Concurrency, SameCookieRegisteredTwiceAtOnce)
 	}
 	be.cv.notify_all();
 	vcpu0.join();
-	EXPECT_EQ(r1, kReturnOk);
+	EXPECT_EQ(r1, OPTEE_SMC_RETURN_OK);
 	EXPECT_EQ(Guest::header(a1).ret, kTeecSuccess);
 	EXPECT_EQ(g.vm().stats().shm_buffers, 1u);
 	EXPECT_EQ(inner.optee().registered_shm(g.vm().client_id()), 1u);
@@ -221,10 +221,10 @@ TEST(Concurrency, UnregisterWhileRegisterInFlight)
 	Guest g(be);
 	std::vector<uint64_t> owned;
 	const uint64_t buf = g.buffer(std::vector<std::byte>(100), 0, owned);
-	auto reg = Guest::msg(kCmdRegisterShm, {{kAttrTmemOutput | kAttrNoncontig, buf, 100, 0x55}});
+	auto reg = Guest::msg(OPTEE_MSG_CMD_REGISTER_SHM, {{kAttrTmemOutput | kAttrNoncontig, buf, 100, 0x55}});
 	{
 		std::lock_guard l(be.m);
-		be.gate_fid = kCallWithArg;
+		be.gate_fid = OPTEE_SMC_CALL_WITH_ARG;
 		be.hold = true;
 	}
 	uint64_t r1 = 0;
@@ -234,8 +234,8 @@ TEST(Concurrency, UnregisterWhileRegisterInFlight)
 		be.cv.wait(l, [&] { return be.parked; });
 		be.gate_fid = 0;
 	}
-	auto unreg = Guest::msg(kCmdUnregisterShm, {{kAttrRmemInput, 0, 0, 0x55}});
-	EXPECT_EQ(g.call(unreg), kReturnOk);
+	auto unreg = Guest::msg(OPTEE_MSG_CMD_UNREGISTER_SHM, {{kAttrRmemInput, 0, 0, 0x55}});
+	EXPECT_EQ(g.call(unreg), OPTEE_SMC_RETURN_OK);
 	EXPECT_EQ(Guest::header(unreg).ret, kTeecErrorBusy);
 	{
 		std::lock_guard l(be.m);
@@ -243,10 +243,10 @@ TEST(Concurrency, UnregisterWhileRegisterInFlight)
 	}
 	be.cv.notify_all();
 	vcpu0.join();
-	EXPECT_EQ(r1, kReturnOk);
+	EXPECT_EQ(r1, OPTEE_SMC_RETURN_OK);
 	EXPECT_EQ(Guest::header(reg).ret, kTeecSuccess);
-	auto unreg2 = Guest::msg(kCmdUnregisterShm, {{kAttrRmemInput, 0, 0, 0x55}});
-	EXPECT_EQ(g.call(unreg2), kReturnOk);
+	auto unreg2 = Guest::msg(OPTEE_MSG_CMD_UNREGISTER_SHM, {{kAttrRmemInput, 0, 0, 0x55}});
+	EXPECT_EQ(g.call(unreg2), OPTEE_SMC_RETURN_OK);
 	EXPECT_EQ(Guest::header(unreg2).ret, kTeecSuccess);
 	EXPECT_EQ(g.vm().stats().shm_buffers, 0u);
 	EXPECT_EQ(g.vm().stats().pinned_pages, 0u);

@@ -26,14 +26,14 @@ public:
 	{
 		std::this_thread::sleep_for(slice_);
 		CallResult out;
-		const bool yielding = req.regs[0] == kCallWithArg || req.regs[0] == kReturnFromRpc;
+		const bool yielding = req.regs[0] == OPTEE_SMC_CALL_WITH_ARG || req.regs[0] == OPTEE_SMC_CALL_RETURN_FROM_RPC;
 		if (yielding && left_ > 0) {
 			left_--;
-			out.regs[0] = rpc_val(kRpcFuncForeignIntr);
+			out.regs[0] = rpc_val(OPTEE_SMC_RPC_FUNC_FOREIGN_INTR);
 			out.regs[3] = 7;
 			return out;
 		}
-		out.regs[0] = kReturnOk;
+		out.regs[0] = OPTEE_SMC_RETURN_OK;
 		out.msg_len = req.msg_len;
 		return out;
 	}
@@ -49,17 +49,17 @@ using TickedBackend = bench::BackendOf<TickedContext, unsigned, milliseconds>;
 // every RPC until the call is over. How many RPCs the guest saw.
 unsigned call_to_the_end(Guest &g)
 {
-	auto a = Guest::msg(kCmdInvokeCommand, {}, 0, 1);
+	auto a = Guest::msg(OPTEE_MSG_CMD_INVOKE_COMMAND, {}, 0, 1);
 	const uint64_t p = g.page();
 	std::memcpy(g.at(p), a.data(), a.size());
-	SmcRegs out = g.smc({kCallWithArg, 0, p});
+	SmcRegs out = g.smc({OPTEE_SMC_CALL_WITH_ARG, 0, p});
 	unsigned seen = 0;
 	while (is_rpc(out[0])) {
-		EXPECT_EQ(out[0], rpc_val(kRpcFuncForeignIntr));
+		EXPECT_EQ(out[0], rpc_val(OPTEE_SMC_RPC_FUNC_FOREIGN_INTR));
 		seen++;
-		out = g.smc({kReturnFromRpc, 0, 0, out[3]});
+		out = g.smc({OPTEE_SMC_CALL_RETURN_FROM_RPC, 0, 0, out[3]});
 	}
-	EXPECT_EQ(out[0], kReturnOk);
+	EXPECT_EQ(out[0], OPTEE_SMC_RETURN_OK);
 	return seen;
 }
 

@@ -35,7 +35,7 @@ TEST(Tables, ModelKernelMakesTheFastCallsTheTableLets)
 			refused++;
 		} else {
 			ASSERT_TRUE(res) << r.name;
-			EXPECT_NE(res->regs[0], kReturnUnknownFunction) << r.name;
+			EXPECT_NE(res->regs[0], OPTEE_SMC_RETURN_UNKNOWN_FUNCTION) << r.name;
 			forwarded++;
 		}
 	}
@@ -54,7 +54,7 @@ TEST(Tables, ModelKernelSendsTheCommandsTheTableLets)
 		std::vector<std::byte> msg(arg_size(0));
 		reinterpret_cast<MsgArgHeader *>(msg.data())->cmd = r.cmd;
 		CallRequest req;
-		req.regs[0] = kCallWithArg;
+		req.regs[0] = OPTEE_SMC_CALL_WITH_ARG;
 		req.msg = msg;
 		req.msg_len = msg.size();
 		auto res = (*ctx)->call(req);

@@ -20,11 +20,11 @@ int main()
 	test::Guest g(be, 1024, Limits{}, 1);
 	std::printf("VM created: client id %u (host is 1)\n", g.vm().client_id());
 
-	SmcRegs r = g.smc({kCallsUid});
+	SmcRegs r = g.smc({OPTEE_SMC_CALLS_UID});
 	std::printf("CALLS_UID            -> %08llx %08llx %08llx %08llx\n",
 		    (unsigned long long)r[0], (unsigned long long)r[1], (unsigned long long)r[2],
 		    (unsigned long long)r[3]);
-	r = g.smc({kExchangeCapabilities});
+	r = g.smc({OPTEE_SMC_EXCHANGE_CAPABILITIES});
 	std::printf("EXCHANGE_CAPABILITIES-> a0=%llu caps=%#llx (VIRTUALIZATION masked)\n",
 		    (unsigned long long)r[0], (unsigned long long)r[1]);
 
@@ -38,7 +38,7 @@ int main()
 	std::vector<uint64_t> pages;
 	const uint64_t in = g.buffer(data, 100, pages);
 	const uint64_t out = g.buffer(std::vector<std::byte>(data.size()), 5, pages);
-	auto a = test::Guest::msg(kCmdInvokeCommand,
+	auto a = test::Guest::msg(OPTEE_MSG_CMD_INVOKE_COMMAND,
 				  {{kAttrTmemInput | kAttrNoncontig, in, data.size(), 0},
 				   {kAttrTmemOutput | kAttrNoncontig, out, data.size(), 0}},
 				  model::kTaEcho, s);
@@ -56,5 +56,5 @@ int main()
 	st = g.vm().stats();
 	std::printf("VM destroyed: pinned=%u leaked=%u, OP-TEE guests left=%zu (the host)\n",
 		    st.pinned_pages, st.leaked_pages, be.optee().guests());
-	return st.pinned_pages == 0 && a0 == kReturnOk ? 0 : 1;
+	return st.pinned_pages == 0 && a0 == OPTEE_SMC_RETURN_OK ? 0 : 1;
 }

@@ -142,15 +142,15 @@ bool World::removed(uint64_t ipa) const
 // again a few times, as the driver waits and retries.
 uint64_t World::call(std::vector<std::byte> &arg)
 {
-	uint64_t a0 = kReturnEThreadLimit;
-	for (int tries = 0; tries < 3 && a0 == kReturnEThreadLimit; tries++)
+	uint64_t a0 = OPTEE_SMC_RETURN_ETHREAD_LIMIT;
+	for (int tries = 0; tries < 3 && a0 == OPTEE_SMC_RETURN_ETHREAD_LIMIT; tries++)
 		a0 = guest_->call(arg);
 	return a0;
 }
 
 void World::invoke_rpc_shm(size_t self, uint64_t bytes)
 {
-	auto a = test::Guest::msg(kCmdInvokeCommand, {{kAttrValueInput, bytes, 0, 0}},
+	auto a = test::Guest::msg(OPTEE_MSG_CMD_INVOKE_COMMAND, {{kAttrValueInput, bytes, 0, 0}},
 				  model::kTaRpcShm, session(self));
 	uint64_t a0;
 	try {
@@ -161,7 +161,7 @@ void World::invoke_rpc_shm(size_t self, uint64_t bytes)
 		throw;
 	}
 	const uint32_t ret = test::Guest::header(a).ret;
-	if (a0 == kReturnEThreadLimit || (a0 == kReturnOk && ret == kTeecSuccess))
+	if (a0 == OPTEE_SMC_RETURN_ETHREAD_LIMIT || (a0 == OPTEE_SMC_RETURN_OK && ret == kTeecSuccess))
 		return;
 	broken("vCPU " + std::to_string(self) + ": an RPC-SHM call ended with a0 " + hex(a0) +
 	       ", ret " + hex(ret));
@@ -177,9 +177,9 @@ void World::register_shm(uint64_t cookie, uint64_t region)
 	// was registered.
 	Buffer b{0, region, {}};
 	b.buf_ptr = guest_->buffer(std::vector<std::byte>(512), 0, b.pages, region);
-	auto a = test::Guest::msg(kCmdRegisterShm,
+	auto a = test::Guest::msg(OPTEE_MSG_CMD_REGISTER_SHM,
 				  {{kAttrTmemOutput | kAttrNoncontig, b.buf_ptr, 512, cookie}});
-	if (call(a) == kReturnOk && test::Guest::header(a).ret == kTeecSuccess) {
+	if (call(a) == OPTEE_SMC_RETURN_OK && test::Guest::header(a).ret == kTeecSuccess) {
 		net_[cookie]++;
 		buffers_[cookie] = std::move(b);
 	}
@@ -187,8 +187,8 @@ void World::register_shm(uint64_t cookie, uint64_t region)
 
 void World::unregister_shm(uint64_t cookie)
 {
-	auto a = test::Guest::msg(kCmdUnregisterShm, {{kAttrRmemInput, 0, 0, cookie}});
-	if (call(a) == kReturnOk && test::Guest::header(a).ret == kTeecSuccess)
+	auto a = test::Guest::msg(OPTEE_MSG_CMD_UNREGISTER_SHM, {{kAttrRmemInput, 0, 0, cookie}});
+	if (call(a) == OPTEE_SMC_RETURN_OK && test::Guest::header(a).ret == kTeecSuccess)
 		net_[cookie]--;
 }
 
@@ -200,16 +200,16 @@ void World::regd_call(size_t self, uint64_t cookie)
 	// The argument at the start of the registered buffer, its RPC
 	// argument right behind it (OP-TEE's CALL_WITH_REGD_ARG).
 	const uint64_t data = it->second.pages.back(); // the buffer's one data page
-	auto a = test::Guest::msg(kCmdInvokeCommand,
+	auto a = test::Guest::msg(OPTEE_MSG_CMD_INVOKE_COMMAND,
 				  {{kAttrValueInput, 20, 22, 0}, {kAttrValueOutput, 0, 0, 0}},
 				  model::kTaAdd, session(self));
 	std::memcpy(guest_->at(data), a.data(), a.size());
-	SmcRegs out = guest_->smc({kCallWithRegdArg, reg_hi(cookie), reg_lo(cookie), 0});
+	SmcRegs out = guest_->smc({OPTEE_SMC_CALL_WITH_REGD_ARG, reg_hi(cookie), reg_lo(cookie), 0});
 	while (is_rpc(out[0]))
 		out = guest_->serve(out);
-	if (out[0] == kReturnEThreadLimit || out[0] == kReturnEBadAddr)
+	if (out[0] == OPTEE_SMC_RETURN_ETHREAD_LIMIT || out[0] == OPTEE_SMC_RETURN_EBADADDR)
 		return; // busy, or unregistered meanwhile by another vCPU
-	if (out[0] != kReturnOk) {
+	if (out[0] != OPTEE_SMC_RETURN_OK) {
 		broken("vCPU " + std::to_string(self) + ": a REGD call ended with a0 " + hex(out[0]));
 		return;
 	}

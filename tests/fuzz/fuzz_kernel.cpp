@@ -490,16 +490,16 @@ struct Fuzz {
 	{
 		std::vector<std::byte> msg(kPageSize);
 		MsgArgHeader h{};
-		static const uint32_t cmds[] = {kCmdOpenSession, kCmdInvokeCommand,
-						kCmdCloseSession, kCmdCancel, kCmdRegisterShm,
-						kCmdUnregisterShm};
+		static const uint32_t cmds[] = {OPTEE_MSG_CMD_OPEN_SESSION, OPTEE_MSG_CMD_INVOKE_COMMAND,
+						OPTEE_MSG_CMD_CLOSE_SESSION, OPTEE_MSG_CMD_CANCEL, OPTEE_MSG_CMD_REGISTER_SHM,
+						OPTEE_MSG_CMD_UNREGISTER_SHM};
 		if (session)
-			h.cmd = fdp.ConsumeBool() ? kCmdOpenSession : kCmdInvokeCommand;
+			h.cmd = fdp.ConsumeBool() ? OPTEE_MSG_CMD_OPEN_SESSION : OPTEE_MSG_CMD_INVOKE_COMMAND;
 		else
 			h.cmd = fdp.ConsumeIntegralInRange<uint8_t>(0, 9) < 9
 					? cmds[fdp.ConsumeIntegralInRange<size_t>(0, 5)]
 					: fdp.ConsumeIntegral<uint32_t>();
-		h.num_params = session && h.cmd == kCmdOpenSession
+		h.num_params = session && h.cmd == OPTEE_MSG_CMD_OPEN_SESSION
 				       ? fdp.ConsumeIntegralInRange<uint32_t>(2, 4)
 				       : fdp.ConsumeIntegralInRange<uint32_t>(session, 5);
 		std::vector<MsgParam> p(h.num_params);
@@ -509,12 +509,12 @@ struct Fuzz {
 		for (auto &q : p)
 			if (is_tmem(attr_type(q.attr)) && fdp.ConsumeBool())
 				q.a = handle(c);
-		if (h.cmd == kCmdOpenSession && h.num_params >= 2) {
+		if (h.cmd == OPTEE_MSG_CMD_OPEN_SESSION && h.num_params >= 2) {
 			const auto &u = kUuids[fdp.ConsumeIntegralInRange<size_t>(0, 2)];
 			p[0] = {kAttrValueInput | kAttrMeta, u[0], u[1], 0};
 			p[1] = {kAttrValueInput | kAttrMeta, 0, 0, 0};
 		}
-		if (h.cmd == kCmdInvokeCommand) {
+		if (h.cmd == OPTEE_MSG_CMD_INVOKE_COMMAND) {
 			h.func = fdp.ConsumeIntegralInRange<uint32_t>(0, 4);
 			h.session = c.sessions.empty() || !fdp.ConsumeIntegralInRange<uint8_t>(0, 7)
 					    ? fdp.ConsumeIntegralInRange<uint32_t>(0, 3)
@@ -525,7 +525,7 @@ struct Fuzz {
 		copy_bytes(msg.data(), &h, sizeof(h));
 		copy_bytes(msg.data() + sizeof(h), p.data(), p.size() * sizeof(MsgParam));
 		tee_ioctl_vm_call a{};
-		a.regs[0] = fdp.ConsumeBool() ? kCallWithArg : kCallWithRpcArg;
+		a.regs[0] = fdp.ConsumeBool() ? OPTEE_SMC_CALL_WITH_ARG : OPTEE_SMC_CALL_WITH_RPC_ARG;
 		a.msg = reinterpret_cast<uint64_t>(msg.data());
 		a.msg_size = uint32_t(fdp.ConsumeBool() ? arg_size(p.size()) : msg.size());
 		if (!ioctl(c, TEE_IOC_VM_CALL, &a))
@@ -539,7 +539,7 @@ struct Fuzz {
 			MsgArgHeader h{};
 			if (a.msg_size >= sizeof(h) && msg.size() >= sizeof(h)) {
 				copy_bytes(&h, msg.data(), sizeof(h));
-				if (h.cmd == kCmdOpenSession && !h.ret)
+				if (h.cmd == OPTEE_MSG_CMD_OPEN_SESSION && !h.ret)
 					c.sessions.insert(h.session);
 			}
 			return;
@@ -558,7 +558,7 @@ struct Fuzz {
 		MsgArgHeader h;
 		copy_bytes(&h, req.data(), sizeof(h));
 		h.ret = fdp.ConsumeIntegralInRange<uint8_t>(0, 3) ? kTeecSuccess : kTeecErrorGeneric;
-		if (h.cmd == kRpcCmdShmAlloc && h.num_params >= 1 && req.size() >= param_off(1)) {
+		if (h.cmd == OPTEE_RPC_CMD_SHM_ALLOC && h.num_params >= 1 && req.size() >= param_off(1)) {
 			MsgParam p;
 			copy_bytes(&p, req.data() + param_off(0), sizeof(p));
 			p = {kAttrTmemOutput | kAttrNoncontig, handle(c), p.b, cookie()};
@@ -566,7 +566,7 @@ struct Fuzz {
 				p.b = fdp.ConsumeIntegralInRange<uint64_t>(0, 3 * kPageSize);
 			copy_bytes(ans.data() + param_off(0), &p, sizeof(p));
 		}
-		if (h.cmd == kRpcCmdLoadTa && h.num_params >= 2 && req.size() >= param_off(2)) {
+		if (h.cmd == OPTEE_RPC_CMD_LOAD_TA && h.num_params >= 2 && req.size() >= param_off(2)) {
 			MsgParam p;
 			copy_bytes(&p, req.data() + param_off(1), sizeof(p));
 			p.b = fdp.ConsumeBool() ? 64 : fdp.ConsumeIntegralInRange<uint64_t>(0, 80);
@@ -587,12 +587,12 @@ struct Fuzz {
 		const Ctx::Pending p = c.pending.count(tid) ? c.pending[tid] : Ctx::Pending{};
 		std::vector<std::byte> msg(kPageSize);
 		tee_ioctl_vm_call a{};
-		a.regs[0] = kReturnFromRpc;
+		a.regs[0] = OPTEE_SMC_CALL_RETURN_FROM_RPC;
 		a.regs[3] = tid;
-		if (p.a0 == rpc_val(kRpcFuncAlloc)) {
+		if (p.a0 == rpc_val(OPTEE_SMC_RPC_FUNC_ALLOC)) {
 			a.regs[1] = fdp.ConsumeBool(); // a buffer, or none
 			a.regs[5] = cookie();
-		} else if (p.a0 == rpc_val(kRpcFuncCmd)) {
+		} else if (p.a0 == rpc_val(OPTEE_SMC_RPC_FUNC_CMD)) {
 			std::vector<std::byte> ans;
 			answer_cmd(c, ans, p.req);
 			copy_bytes(msg.data(), ans.data(), ans.size());
@@ -612,9 +612,9 @@ struct Fuzz {
 
 	void fast(Ctx &c)
 	{
-		static const uint32_t fids[] = {kDisableShmCache, kEnableShmCache,
-						kExchangeCapabilities, kGetThreadCount, kCallsUid,
-						kVmCreated, kGetShmConfig, kCallWithRegdArg};
+		static const uint32_t fids[] = {OPTEE_SMC_DISABLE_SHM_CACHE, OPTEE_SMC_ENABLE_SHM_CACHE,
+						OPTEE_SMC_EXCHANGE_CAPABILITIES, OPTEE_SMC_GET_THREAD_COUNT, OPTEE_SMC_CALLS_UID,
+						OPTEE_SMC_VM_CREATED, OPTEE_SMC_GET_SHM_CONFIG, OPTEE_SMC_CALL_WITH_REGD_ARG};
 		tee_ioctl_vm_call a{};
 		a.regs[0] = fids[fdp.ConsumeIntegralInRange<size_t>(0, 7)];
 		a.regs[1] = fdp.ConsumeIntegralInRange<uint64_t>(0, 3);
@@ -661,7 +661,7 @@ struct Fuzz {
 		if (ioctl(c, TEE_IOC_VM_CALL, &p.a))
 			return;
 		// What the kernel returned: a suspended thread to answer, or done.
-		if (a0 == kReturnFromRpc)
+		if (a0 == OPTEE_SMC_CALL_RETURN_FROM_RPC)
 			c.pending.erase(uint32_t(tid));
 		returned(c, p.a, msg);
 	}

@@ -33,13 +33,13 @@ uint64_t drive(test::Guest &g, FuzzedDataProvider &fdp, std::vector<std::byte> &
 {
 	const uint64_t p = g.page();
 	std::memcpy(g.at(p), arg.data(), arg.size());
-	SmcRegs out = g.smc({kCallWithArg, 0, p});
+	SmcRegs out = g.smc({OPTEE_SMC_CALL_WITH_ARG, 0, p});
 	for (int rounds = 0; is_rpc(out[0]) && rounds < 64; rounds++) {
 		if (!fdp.remaining_bytes() || fdp.ConsumeBool()) {
 			out = g.serve(out);
 			continue;
 		}
-		SmcRegs r{kReturnFromRpc, 0, 0, out[3]};
+		SmcRegs r{OPTEE_SMC_CALL_RETURN_FROM_RPC, 0, 0, out[3]};
 		switch (fdp.ConsumeIntegralInRange<int>(0, 3)) {
 		case 0: // registers chosen by the fuzzer
 			for (int i = 1; i < 8; i++)
@@ -94,21 +94,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				std::vector<uint64_t> owned;
 				switch (fdp.ConsumeIntegralInRange<int>(0, 3)) {
 				case 0:
-					a = test::Guest::msg(kCmdOpenSession,
+					a = test::Guest::msg(OPTEE_MSG_CMD_OPEN_SESSION,
 							     {{kAttrValueInput | kAttrMeta, model::kTaUuidHi, model::kTaUuidLo, 0},
 							      {kAttrValueInput | kAttrMeta, 0, 0, 0}});
-					if (drive(g, fdp, a) == kReturnOk && !test::Guest::header(a).ret)
+					if (drive(g, fdp, a) == OPTEE_SMC_RETURN_OK && !test::Guest::header(a).ret)
 						session = test::Guest::header(a).session;
 					break;
 				case 1:
-					a = test::Guest::msg(kCmdInvokeCommand,
+					a = test::Guest::msg(OPTEE_MSG_CMD_INVOKE_COMMAND,
 							     {{kAttrValueInput, fdp.ConsumeIntegralInRange<uint64_t>(1, 20000), 0, 0}},
 							     model::kTaRpcShm, session);
 					drive(g, fdp, a);
 					break;
 				case 2: {
 					const uint64_t b = g.buffer(std::vector<std::byte>(3 * kPageSize), 5, owned);
-					a = test::Guest::msg(kCmdInvokeCommand,
+					a = test::Guest::msg(OPTEE_MSG_CMD_INVOKE_COMMAND,
 							     {{kAttrTmemInput | kAttrNoncontig, b, 3 * kPageSize, 0},
 							      {kAttrValueOutput, 0, 0, 0}},
 							     model::kTaSum, session);
@@ -116,7 +116,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					break;
 				}
 				default:
-					a = test::Guest::msg(kCmdInvokeCommand, {}, model::kTaForeignIntr, session);
+					a = test::Guest::msg(OPTEE_MSG_CMD_INVOKE_COMMAND, {}, model::kTaForeignIntr, session);
 					drive(g, fdp, a);
 				}
 			} catch (const std::exception &) {

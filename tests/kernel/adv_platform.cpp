@@ -320,7 +320,7 @@ int main()
 	model::OpteeModel optee(cfg);
 	model::HarnessDevice dev(optee);
 	SmcRegs host{};
-	host[0] = abi::kVmCreated;
+	host[0] = OPTEE_SMC_VM_CREATED;
 	host[1] = 1; // the host, client 1
 	optee.smc(host);
 	g_optee = &optee;

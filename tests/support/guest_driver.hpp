@@ -148,7 +148,7 @@ public:
 	{
 		const uint64_t p = page();
 		std::memcpy(at(p), arg.data(), arg.size());
-		SmcRegs out = smc({kCallWithArg, 0, p});
+		SmcRegs out = smc({OPTEE_SMC_CALL_WITH_ARG, 0, p});
 		while (is_rpc(out[0]))
 			out = serve(out);
 		std::memcpy(arg.data(), at(p), arg.size());
@@ -181,18 +181,18 @@ public:
 
 	uint32_t open_session()
 	{
-		auto a = msg(kCmdOpenSession, {{kAttrValueInput | kAttrMeta, model::kTaUuidHi, model::kTaUuidLo, 0},
+		auto a = msg(OPTEE_MSG_CMD_OPEN_SESSION, {{kAttrValueInput | kAttrMeta, model::kTaUuidHi, model::kTaUuidLo, 0},
 					       {kAttrValueInput | kAttrMeta, 0, 0, 0}});
-		if (call(a) != kReturnOk || header(a).ret != kTeecSuccess)
+		if (call(a) != OPTEE_SMC_RETURN_OK || header(a).ret != kTeecSuccess)
 			throw std::runtime_error("open_session");
 		return header(a).session;
 	}
 
 	uint64_t add(uint32_t session, uint64_t x, uint64_t y)
 	{
-		auto a = msg(kCmdInvokeCommand, {{kAttrValueInput, x, y, 0}, {kAttrValueOutput, 0, 0, 0}},
+		auto a = msg(OPTEE_MSG_CMD_INVOKE_COMMAND, {{kAttrValueInput, x, y, 0}, {kAttrValueOutput, 0, 0, 0}},
 			     model::kTaAdd, session);
-		if (call(a) != kReturnOk || header(a).ret != kTeecSuccess)
+		if (call(a) != OPTEE_SMC_RETURN_OK || header(a).ret != kTeecSuccess)
 			throw std::runtime_error("add");
 		return param(a, 1).a;
 	}
@@ -201,7 +201,7 @@ public:
 	{
 		const uint64_t a3 = out[3];
 		switch (uint32_t(out[0])) {
-		case rpc_val(kRpcFuncAlloc): {
+		case rpc_val(OPTEE_SMC_RPC_FUNC_ALLOC): {
 			const uint64_t p = page();
 			uint64_t c;
 			{
@@ -210,9 +210,9 @@ public:
 				c = ++cookie_;
 				rpc_[c] = p;
 			}
-			return smc({kReturnFromRpc, reg_hi(p), reg_lo(p), a3, reg_hi(c), reg_lo(c)});
+			return smc({OPTEE_SMC_CALL_RETURN_FROM_RPC, reg_hi(p), reg_lo(p), a3, reg_hi(c), reg_lo(c)});
 		}
-		case rpc_val(kRpcFuncFree): {
+		case rpc_val(OPTEE_SMC_RPC_FUNC_FREE): {
 			uint64_t p = 0;
 			{
 				std::lock_guard g(lock_);
@@ -224,9 +224,9 @@ public:
 			}
 			if (p)
 				put_page(p);
-			return smc({kReturnFromRpc, 0, 0, a3});
+			return smc({OPTEE_SMC_CALL_RETURN_FROM_RPC, 0, 0, a3});
 		}
-		case rpc_val(kRpcFuncCmd): {
+		case rpc_val(OPTEE_SMC_RPC_FUNC_CMD): {
 			uint64_t p;
 			{
 				std::lock_guard g(lock_);
@@ -236,10 +236,10 @@ public:
 				p = it->second;
 			}
 			serve_cmd(at(p));
-			return smc({kReturnFromRpc, 0, 0, a3});
+			return smc({OPTEE_SMC_CALL_RETURN_FROM_RPC, 0, 0, a3});
 		}
 		default:
-			return smc({kReturnFromRpc, 0, 0, a3});
+			return smc({OPTEE_SMC_CALL_RETURN_FROM_RPC, 0, 0, a3});
 		}
 	}
 
@@ -251,7 +251,7 @@ private:
 		auto prm = [&](size_t i) { return reinterpret_cast<MsgParam *>(arg + param_off(i)); };
 		uint32_t ret = kTeecSuccess;
 		static const auto img = ta_image();
-		if (h.cmd == kRpcCmdLoadTa) {
+		if (h.cmd == OPTEE_RPC_CMD_LOAD_TA) {
 			MsgParam *m = prm(1);
 			if (attr_type(m->attr) == kAttrRmemOutput) {
 				std::lock_guard g(lock_);
@@ -267,7 +267,7 @@ private:
 				}
 			}
 			m->b = img.size();
-		} else if (h.cmd == kRpcCmdShmAlloc) {
+		} else if (h.cmd == OPTEE_RPC_CMD_SHM_ALLOC) {
 			const uint64_t size = prm(0)->b;
 			if (size == 0 || size > (uint64_t(1) << 22))
 				throw std::runtime_error("SHM_ALLOC of an unreasonable size");
@@ -278,7 +278,7 @@ private:
 			std::vector<uint64_t> data(owned.begin() + (owned.size() - (size + kPageSize - 1) / kPageSize), owned.end());
 			shm_[c] = Shm{data, owned, 0, size};
 			*prm(0) = MsgParam{kAttrTmemOutput | kAttrNoncontig, bp, size, c};
-		} else if (h.cmd == kRpcCmdShmFree) {
+		} else if (h.cmd == OPTEE_RPC_CMD_SHM_FREE) {
 			std::vector<uint64_t> pages;
 			{
 				std::lock_guard g(lock_);
@@ -290,7 +290,7 @@ private:
 			}
 			for (uint64_t p : pages)
 				put_page(p);
-		} else if (h.cmd == kRpcCmdNotification && prm(0)->a == 0) {
+		} else if (h.cmd == OPTEE_RPC_CMD_NOTIFICATION && prm(0)->a == 0) {
 			// Wait: the driver sleeps until another thread of OP-TEE
 			// sends the value; here the guest just answers.
 			if (on_wait)

@@ -23,7 +23,7 @@ public:
 	Result<CallResult> call(const CallRequest &req) override
 	{
 		CallResult out;
-		out.regs[0] = abi::kReturnOk;
+		out.regs[0] = OPTEE_SMC_RETURN_OK;
 		// What a kernel does per call: copy the message in, and back.
 		if (req.msg_len) {
 			sink_ += uint8_t(req.msg[0]);

@@ -13,12 +13,12 @@ public:
 	Result<CallResult> call(const CallRequest &req) override
 	{
 		CallResult out;
-		if (req.regs[0] == abi::kCallWithArg || req.regs[0] == abi::kCallWithRpcArg) {
-			out.regs[0] = abi::rpc_val(abi::kRpcFuncForeignIntr);
+		if (req.regs[0] == OPTEE_SMC_CALL_WITH_ARG || req.regs[0] == OPTEE_SMC_CALL_WITH_RPC_ARG) {
+			out.regs[0] = abi::rpc_val(OPTEE_SMC_RPC_FUNC_FOREIGN_INTR);
 			out.regs[3] = next_thread_++;
 			return out;
 		}
-		out.regs[0] = abi::kReturnOk;
+		out.regs[0] = OPTEE_SMC_RETURN_OK;
 		return out;
 	}
 

@@ -28,7 +28,7 @@ SmcRegs VmState::forward_fast(const SmcRegs &in, uint64_t a1)
 	r[1] = a1;
 	auto out = smc(CallRequest{r, {}, 0});
 	if (!out)
-		return with_a0(in, kReturnENotAvail);
+		return with_a0(in, OPTEE_SMC_RETURN_ENOTAVAIL);
 	SmcRegs res = in;
 	for (int i = 0; i < 4; i++)
 		res[i] = out->regs[i];
@@ -40,7 +40,7 @@ SmcRegs VmState::get_thread_count(const SmcRegs &in)
 	SmcRegs out = forward_fast(in, 0);
 	// The guest sizes its own queueing on this: tell it what it may
 	// really have in flight.
-	if (out[0] == kReturnOk && out[1] > limits_.max_calls_per_vm)
+	if (out[0] == OPTEE_SMC_RETURN_OK && out[1] > limits_.max_calls_per_vm)
 		out[1] = limits_.max_calls_per_vm;
 	return out;
 }
@@ -50,15 +50,15 @@ SmcRegs VmState::exchange_capabilities(const SmcRegs &in)
 	// OP-TEE refuses unknown normal-world capabilities; so do we, before
 	// anything reaches it.
 	if (uint32_t(in[1]) & ~kNsecCapUniprocessor || in[1] >> 32)
-		return with_a0(in, kReturnENotAvail);
+		return with_a0(in, OPTEE_SMC_RETURN_ENOTAVAIL);
 	SmcRegs out = forward_fast(in, in[1]);
-	if (out[0] != kReturnOk)
+	if (out[0] != OPTEE_SMC_RETURN_OK)
 		return out;
 	const uint32_t caps = uint32_t(out[1]);
 	// Guests share memory only by registering it (dynamic SHM): without
 	// it OP-TEE cannot serve a guest at all.
 	if (!(caps & kSecCapDynamicShm))
-		return with_a0(in, kReturnENotAvail);
+		return with_a0(in, OPTEE_SMC_RETURN_ENOTAVAIL);
 	out[1] = caps & kGuestSecCaps;
 	out[2] = 0; // no notification values: async notif is masked
 	out[3] = (caps & kSecCapRpcArg) ? out[3] : 0;
@@ -70,7 +70,7 @@ SmcRegs VmState::disable_shm_cache(const SmcRegs &in)
 	SmcRegs out = forward_fast(in, 0);
 	// OP-TEE hands back one cached RPC argument buffer: it will never
 	// touch it again (the kernel frees its page).
-	if (out[0] == kReturnOk) {
+	if (out[0] == OPTEE_SMC_RETURN_OK) {
 		std::lock_guard g(lock_);
 		rpc_bufs_.erase(reg_pair_to_64(out[1], out[2]));
 	}
@@ -106,7 +106,7 @@ SmcRegs VmState::fast_call(const SmcRegs &in)
 		st_.rejected++;
 	}
 	// An id the table does not name gets what OP-TEE gives one.
-	return with_a0(in, rule && rule->answer ? rule->answer : kReturnUnknownFunction);
+	return with_a0(in, rule && rule->answer ? rule->answer : OPTEE_SMC_RETURN_UNKNOWN_FUNCTION);
 }
 
 } // namespace teemed

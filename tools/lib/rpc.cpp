@@ -35,7 +35,7 @@ void put(std::vector<std::byte> &b, size_t off, const T &v)
 SmcRegs return_from_rpc(uint32_t thread)
 {
 	SmcRegs r{};
-	r[0] = kReturnFromRpc;
+	r[0] = OPTEE_SMC_CALL_RETURN_FROM_RPC;
 	r[3] = thread;
 	return r;
 }
@@ -49,13 +49,13 @@ void VmState::note_rpc(Call &c, const SmcRegs &out, size_t msg_len)
 	c.rpc_func = rpc_func(out[0]);
 	c.cmd_req.clear();
 	switch (c.rpc_func) {
-	case kRpcFuncAlloc:
+	case OPTEE_SMC_RPC_FUNC_ALLOC:
 		note_rpc_alloc(c, out);
 		break;
-	case kRpcFuncFree:
+	case OPTEE_SMC_RPC_FUNC_FREE:
 		note_rpc_free(out);
 		break;
-	case kRpcFuncCmd:
+	case OPTEE_SMC_RPC_FUNC_CMD:
 		note_rpc_cmd(c, out, msg_len);
 		break;
 	default: // OPTEE_SMC_RPC_FUNC_FOREIGN_INTR, and anything newer
@@ -89,11 +89,11 @@ void VmState::note_rpc_cmd(Call &c, const SmcRegs &out, size_t msg_len)
 		return;
 	c.cmd_req.assign(c.msg.begin(), c.msg.begin() + msg_len);
 	const auto hdr = get<MsgArgHeader>(c.cmd_req, 0);
-	if (hdr.num_params > kRpcMaxNumParams || arg_size(hdr.num_params) != msg_len) {
+	if (hdr.num_params > TEEMED_LIMIT_RPC_MAX_NUM_PARAMS || arg_size(hdr.num_params) != msg_len) {
 		c.cmd_req.clear();
 		return;
 	}
-	if (hdr.cmd == kRpcCmdShmFree)
+	if (hdr.cmd == OPTEE_RPC_CMD_SHM_FREE)
 		note_rpc_cmd_shm_free(c);
 
 	// Where the guest expects it: behind its argument, or in the buffer
@@ -125,7 +125,7 @@ void VmState::note_rpc_cmd_shm_free(const Call &c)
 // mediator answers it as failed instead.
 RpcToGuest VmState::show_rpc(Call &c, const SmcRegs &out)
 {
-	if (c.rpc_func == kRpcFuncCmd)
+	if (c.rpc_func == OPTEE_SMC_RPC_FUNC_CMD)
 		return show_rpc_cmd(c, out);
 	SmcRegs g{};
 	for (int i = 0; i < 4; i++)
@@ -149,9 +149,9 @@ RpcToGuest VmState::show_rpc_cmd(Call &c, const SmcRegs &out)
 RpcAnswer VmState::answer_rpc(Call &c, const SmcRegs &guest)
 {
 	switch (c.rpc_func) {
-	case kRpcFuncAlloc:
+	case OPTEE_SMC_RPC_FUNC_ALLOC:
 		return answer_rpc_alloc(c, guest);
-	case kRpcFuncCmd:
+	case OPTEE_SMC_RPC_FUNC_CMD:
 		return answer_rpc_cmd(c);
 	default:
 		// FREE, FOREIGN_INTR: nothing of the guest's reaches OP-TEE.
@@ -209,7 +209,7 @@ RpcAnswer VmState::answer_rpc_cmd(Call &c)
 	put(ans, 0, hdr);
 
 	RpcAnswer a(return_from_rpc(c.thread), ans.size());
-	if (req.cmd == kRpcCmdShmAlloc && req.num_params == 1 && ret == kTeecSuccess) {
+	if (req.cmd == OPTEE_RPC_CMD_SHM_ALLOC && req.num_params == 1 && ret == kTeecSuccess) {
 		auto p = get<MsgParam>(ans, param_off(0));
 		const uint64_t want = get<MsgParam>(c.cmd_req, param_off(0)).b;
 		if (uint32_t err = answer_rpc_cmd_shm_alloc(c, p, want)) {
@@ -250,7 +250,7 @@ uint32_t VmState::answer_rpc_cmd_shm_alloc(Call &, MsgParam &p, uint64_t size)
 // with the TEE_ERROR_GENERIC it preset; the others just resume.
 RpcAnswer VmState::answer_rpc_failed(Call &c)
 {
-	if (c.rpc_func == kRpcFuncCmd && !c.cmd_req.empty()) {
+	if (c.rpc_func == OPTEE_SMC_RPC_FUNC_CMD && !c.cmd_req.empty()) {
 		copy_bytes(c.msg.data(), c.cmd_req.data(), c.cmd_req.size());
 		return RpcAnswer(return_from_rpc(c.thread), c.cmd_req.size());
 	}

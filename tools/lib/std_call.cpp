@@ -52,7 +52,7 @@ std::optional<SmcRegs> VmState::load_arg(Call &c, const SmcRegs &in)
 	GuestSpan arg, rpc;
 
 	if (c.mode != ArgMode::Plain && !rpc_param_count_)
-		return std_call_result(in, kReturnUnknownFunction); // no RPC_ARG: no such call
+		return std_call_result(in, OPTEE_SMC_RETURN_UNKNOWN_FUNCTION); // no RPC_ARG: no such call
 	if (c.mode == ArgMode::Regd) {
 		const uint64_t cookie = reg_pair_to_64(in[1], in[2]);
 		const uint64_t offset = in[3];
@@ -62,7 +62,7 @@ std::optional<SmcRegs> VmState::load_arg(Call &c, const SmcRegs &in)
 			std::lock_guard g(lock_);
 			auto it = shm_.find(cookie);
 			if (it == shm_.end() || unregistering_.count(cookie))
-				return std_call_result(in, kReturnEBadAddr);
+				return std_call_result(in, OPTEE_SMC_RETURN_EBADADDR);
 			vas = it->second.buf.page_vas();
 			size = it->second.buf.size();
 			first = it->second.buf.first_offset();
@@ -70,15 +70,15 @@ std::optional<SmcRegs> VmState::load_arg(Call &c, const SmcRegs &in)
 		// OP-TEE: the argument must be aligned and lie inside the
 		// registered buffer, the RPC argument right behind it.
 		if (offset >= size || size - offset < sizeof(hdr) || (first + offset) % 8)
-			return std_call_result(in, kReturnEBadAddr);
+			return std_call_result(in, OPTEE_SMC_RETURN_EBADADDR);
 		span_in(vas, first + offset, sizeof(hdr)).read(std::as_writable_bytes(std::span(&hdr, 1)));
 		if (hdr.num_params > kMaxNumParams)
-			return std_call_result(in, kReturnEBadAddr);
+			return std_call_result(in, OPTEE_SMC_RETURN_EBADADDR);
 		const uint64_t need = arg_size(hdr.num_params) + rpc_size;
 		// The kernel's argument is one page: an argument that needs more
 		// than OP-TEE's own page-sized maximum cannot be mediated.
 		if (need > size - offset || need > kPageSize)
-			return std_call_result(in, kReturnEBadAddr);
+			return std_call_result(in, OPTEE_SMC_RETURN_EBADADDR);
 		arg = span_in(vas, first + offset, arg_size(hdr.num_params));
 		rpc = span_in(vas, first + offset + arg_size(hdr.num_params), rpc_size);
 	} else {
@@ -86,13 +86,13 @@ std::optional<SmcRegs> VmState::load_arg(Call &c, const SmcRegs &in)
 		// Not in reserved SHM (guests have none), so OP-TEE maps it
 		// as one dynamic page: it must start one.
 		if (ipa & kPageMask || !mem_.read_obj(ipa, hdr))
-			return std_call_result(in, kReturnEBadAddr);
+			return std_call_result(in, OPTEE_SMC_RETURN_EBADADDR);
 		if (hdr.num_params > kMaxNumParams)
-			return std_call_result(in, kReturnEBadAddr);
+			return std_call_result(in, OPTEE_SMC_RETURN_EBADADDR);
 		const uint64_t need = arg_size(hdr.num_params) + rpc_size;
 		auto va = mem_.translate(ipa, need);
 		if (need > kPageSize || !va)
-			return std_call_result(in, kReturnEBadAddr);
+			return std_call_result(in, OPTEE_SMC_RETURN_EBADADDR);
 		arg.segs = {{*va, uint32_t(arg_size(hdr.num_params))}};
 		if (rpc_size)
 			rpc.segs = {{*va + arg_size(hdr.num_params), uint32_t(rpc_size)}};
@@ -102,7 +102,7 @@ std::optional<SmcRegs> VmState::load_arg(Call &c, const SmcRegs &in)
 		// guest RAM, or the VMM removed the region meanwhile.
 		std::lock_guard g(lock_);
 		if (!mapped(arg) || !mapped(rpc))
-			return std_call_result(in, kReturnEBadAddr);
+			return std_call_result(in, OPTEE_SMC_RETURN_EBADADDR);
 		c.arg_loc = std::move(arg);
 		c.rpc_loc = std::move(rpc);
 	}
@@ -146,7 +146,7 @@ uint32_t VmState::translate_params(Call &c, std::vector<MsgParam> &out)
 			// One being unregistered is gone for OP-TEE's callers.
 			std::lock_guard g(lock_);
 			auto s = shm_.find(p.c);
-			const bool unreg = c.hdr.cmd == kCmdUnregisterShm;
+			const bool unreg = c.hdr.cmd == OPTEE_MSG_CMD_UNREGISTER_SHM;
 			const bool busy = pending_reg_.count(p.c) || unregistering_.count(p.c);
 			if (!(unreg && busy) &&
 			    (s == shm_.end() || s->second.from_rpc || unregistering_.count(p.c)))
@@ -159,7 +159,7 @@ uint32_t VmState::translate_params(Call &c, std::vector<MsgParam> &out)
 			continue; // NULL memref (MEMREF_NULL)
 		if (!(p.attr & kAttrNoncontig))
 			return kTeecErrorBadParameters; // contiguous = reserved SHM: none
-		const bool reg = c.hdr.cmd == kCmdRegisterShm;
+		const bool reg = c.hdr.cmd == OPTEE_MSG_CMD_REGISTER_SHM;
 		if (reg) {
 			// Reserve the cookie now: another vCPU registering the
 			// same one meanwhile must see it taken.
@@ -200,7 +200,7 @@ SmcRegs VmState::start_call(const SmcRegs &in)
 		st_.yielding_calls++;
 		if (calls_.size() >= call_limit()) {
 			st_.rejected++;
-			return std_call_result(in, kReturnEThreadLimit);
+			return std_call_result(in, OPTEE_SMC_RETURN_ETHREAD_LIMIT);
 		}
 		it = calls_.emplace(calls_.end());
 		it->busy = true;
@@ -208,8 +208,8 @@ SmcRegs VmState::start_call(const SmcRegs &in)
 		st_.live_calls_max = std::max(st_.live_calls_max, st_.live_calls);
 	}
 	Call &c = *it;
-	c.mode = fid == kCallWithArg ? ArgMode::Plain
-		 : fid == kCallWithRpcArg ? ArgMode::RpcArg : ArgMode::Regd;
+	c.mode = fid == OPTEE_SMC_CALL_WITH_ARG ? ArgMode::Plain
+		 : fid == OPTEE_SMC_CALL_WITH_RPC_ARG ? ArgMode::RpcArg : ArgMode::Regd;
 
 	auto refuse = [&](const SmcRegs &r) {
 		std::lock_guard g(lock_);
@@ -222,7 +222,7 @@ SmcRegs VmState::start_call(const SmcRegs &in)
 	// DO_BOTTOM_HALF and STOP_ASYNC_NOTIF belong to asynchronous
 	// notifications, which guests are not offered (tables/optee_msg.tsv).
 	if (!cmd_forwarded(c.hdr.cmd, &CmdRule::library))
-		return refuse(std_call_result(in, kReturnEBadCmd));
+		return refuse(std_call_result(in, OPTEE_SMC_RETURN_EBADCMD));
 
 	std::vector<MsgParam> params;
 	if (uint32_t err = translate_params(c, params)) {
@@ -230,9 +230,9 @@ SmcRegs VmState::start_call(const SmcRegs &in)
 		// call completes (OK) with the error in the argument.
 		const uint32_t rv[2] = {err, kTeecOriginComms};
 		c.arg_loc.write(kOffRet, std::as_bytes(std::span(rv)));
-		return refuse(std_call_result(in, kReturnOk));
+		return refuse(std_call_result(in, OPTEE_SMC_RETURN_OK));
 	}
-	if (c.hdr.cmd == kCmdUnregisterShm && !c.params.empty()) {
+	if (c.hdr.cmd == OPTEE_MSG_CMD_UNREGISTER_SHM && !c.params.empty()) {
 		c.unreg_cookie = c.params[0].c;
 		// Its REGISTER_SHM is still in OP-TEE (another vCPU): had the
 		// UNREGISTER_SHM gone through first, the registration would
@@ -247,7 +247,7 @@ SmcRegs VmState::start_call(const SmcRegs &in)
 			c.arg_loc.write(kOffRet, std::as_bytes(std::span(rv)));
 			st_.rejected++;
 			erase_call(it);
-			return std_call_result(in, kReturnOk);
+			return std_call_result(in, OPTEE_SMC_RETURN_OK);
 		}
 		unregistering_.insert(c.unreg_cookie);
 		c.unreg_pending = true;
@@ -262,7 +262,7 @@ SmcRegs VmState::start_call(const SmcRegs &in)
 	// A REGD argument is copied like any other: the guest's registered
 	// buffer never reaches OP-TEE as an argument.
 	SmcRegs regs{};
-	regs[0] = c.mode == ArgMode::Plain ? kCallWithArg : kCallWithRpcArg;
+	regs[0] = c.mode == ArgMode::Plain ? OPTEE_SMC_CALL_WITH_ARG : OPTEE_SMC_CALL_WITH_RPC_ARG;
 	return drive(it, smc(regs, c, arg_size(params.size())), trapped);
 }
 
@@ -278,7 +278,7 @@ SmcRegs VmState::resume_call(const SmcRegs &in)
 		// OP-TEE's answer to resume information it cannot use.
 		if (in[3] >> 32 || t == threads_.end() || t->second->busy) {
 			st_.rejected++;
-			return std_call_result(in, kReturnEResume);
+			return std_call_result(in, OPTEE_SMC_RETURN_ERESUME);
 		}
 		it = t->second;
 		it->busy = true;
@@ -308,7 +308,7 @@ SmcRegs VmState::drive(std::list<Call>::iterator it, Result<CallResult> out,
 			it->busy = false;
 			if (!it->suspended)
 				erase_call(it);
-			return std_call_result({}, kReturnENotAvail);
+			return std_call_result({}, OPTEE_SMC_RETURN_ENOTAVAIL);
 		}
 		const SmcRegs &o = out->regs;
 		if (!is_rpc(o[0])) {
@@ -342,7 +342,7 @@ SmcRegs VmState::drive(std::list<Call>::iterator it, Result<CallResult> out,
 		if (failed_answers++ >= kUnwindRounds) {
 			std::lock_guard g(lock_);
 			it->busy = false;
-			return std_call_result({}, kReturnENotAvail);
+			return std_call_result({}, OPTEE_SMC_RETURN_ENOTAVAIL);
 		}
 		const RpcAnswer a = answer_rpc_failed(*it);
 		out = smc(a.regs, *it, a.msg_len);
@@ -357,7 +357,7 @@ SmcRegs VmState::drive(std::list<Call>::iterator it, Result<CallResult> out,
 // while its vCPU is in the SMC.
 bool VmState::resume_in_place(const Call &c, Clock::time_point trapped)
 {
-	if (c.rpc_func != kRpcFuncForeignIntr ||
+	if (c.rpc_func != OPTEE_SMC_RPC_FUNC_FOREIGN_INTR ||
 	    Clock::now() - trapped >= foreign_intr_budget_.load())
 		return false;
 	std::lock_guard g(lock_);
@@ -369,14 +369,14 @@ bool VmState::resume_in_place(const Call &c, Clock::time_point trapped)
 // the buffers whose fate the call decided.
 void VmState::complete(Call &c, const CallResult &out)
 {
-	if (out.regs[0] != kReturnOk || out.msg_len < arg_size(c.params.size()))
+	if (out.regs[0] != OPTEE_SMC_RETURN_OK || out.msg_len < arg_size(c.params.size()))
 		return; // nothing was done; pins of the call go with it
 
 	MsgArgHeader hdr;
 	copy_bytes(&hdr, c.msg.data(), sizeof(hdr));
 	const uint32_t rv[2] = {hdr.ret, hdr.ret_origin};
 	c.arg_loc.write(kOffRet, std::as_bytes(std::span(rv)));
-	if (c.hdr.cmd == kCmdOpenSession)
+	if (c.hdr.cmd == OPTEE_MSG_CMD_OPEN_SESSION)
 		c.arg_loc.write(kOffSession, std::as_bytes(std::span(&hdr.session, 1)));
 
 	for (size_t i = 0; i < c.params.size(); i++) {
@@ -395,13 +395,13 @@ void VmState::complete(Call &c, const CallResult &out)
 	}
 
 	std::lock_guard g(lock_);
-	if (c.hdr.cmd == kCmdRegisterShm && c.reg && hdr.ret == kTeecSuccess) {
+	if (c.hdr.cmd == OPTEE_MSG_CMD_REGISTER_SHM && c.reg && hdr.ret == kTeecSuccess) {
 		shm_.emplace(c.reg_cookie, ShmBuf{std::move(*c.reg), false});
 		c.reg.reset();
 		pending_reg_.erase(c.reg_cookie);
 		c.reg_pending = false;
 	}
-	if (c.hdr.cmd == kCmdUnregisterShm && hdr.ret == kTeecSuccess)
+	if (c.hdr.cmd == OPTEE_MSG_CMD_UNREGISTER_SHM && hdr.ret == kTeecSuccess)
 		if (auto s = shm_.find(c.unreg_cookie); s != shm_.end())
 			drop_shm(s);
 	if (c.unreg_pending) {

@@ -116,11 +116,11 @@ VmState::VmState(Backend &be, std::unique_ptr<BackendContext> ctx, const Limits 
 	// caps the calls a VM may have in flight, RPC_ARG whether guests may
 	// pass their RPC argument with the call.
 	SmcRegs r{};
-	r[0] = kGetThreadCount;
-	if (auto out = smc(CallRequest{r, {}, 0}); out && out->regs[0] == kReturnOk)
+	r[0] = OPTEE_SMC_GET_THREAD_COUNT;
+	if (auto out = smc(CallRequest{r, {}, 0}); out && out->regs[0] == OPTEE_SMC_RETURN_OK)
 		optee_threads_ = uint32_t(out->regs[1]);
-	r[0] = kExchangeCapabilities;
-	if (auto out = smc(CallRequest{r, {}, 0}); out && out->regs[0] == kReturnOk &&
+	r[0] = OPTEE_SMC_EXCHANGE_CAPABILITIES;
+	if (auto out = smc(CallRequest{r, {}, 0}); out && out->regs[0] == OPTEE_SMC_RETURN_OK &&
 						      (out->regs[1] & kSecCapRpcArg))
 		rpc_param_count_ = uint32_t(out->regs[3]);
 	TEEMED_PROBE2(vm_create, label_, client_id_);
@@ -174,9 +174,9 @@ Result<SmcRegs> VmState::handle_smc(const SmcRegs &in)
 	SmcRegs out;
 	if (is_fast(fid)) {
 		out = fast_call(in);
-	} else if (fid == kCallWithArg || fid == kCallWithRpcArg || fid == kCallWithRegdArg) {
+	} else if (fid == OPTEE_SMC_CALL_WITH_ARG || fid == OPTEE_SMC_CALL_WITH_RPC_ARG || fid == OPTEE_SMC_CALL_WITH_REGD_ARG) {
 		out = start_call(in);
-	} else if (fid == kReturnFromRpc) {
+	} else if (fid == OPTEE_SMC_CALL_RETURN_FROM_RPC) {
 		out = resume_call(in);
 	} else {
 		// OP-TEE implements no other yielding call, and nothing in the
@@ -184,7 +184,7 @@ Result<SmcRegs> VmState::handle_smc(const SmcRegs &in)
 		std::lock_guard g(lock_);
 		st_.rejected++;
 		out = in;
-		out[0] = kReturnUnknownFunction;
+		out[0] = OPTEE_SMC_RETURN_UNKNOWN_FUNCTION;
 	}
 	// x4..x7 are preserved across the call, as SMCCC asks.
 	for (int i = 4; i < 8; i++)

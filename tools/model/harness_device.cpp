@@ -13,7 +13,7 @@ HarnessDevice::HarnessDevice(OpteeModel &optee) : optee_(optee)
 {
 	// The probe asked OP-TEE for its capabilities; so does this.
 	SmcRegs caps{};
-	caps[0] = kExchangeCapabilities;
+	caps[0] = OPTEE_SMC_EXCHANGE_CAPABILITIES;
 	const SmcRegs out = optee_.smc(caps);
 	h_ = kharness_new(&HarnessDevice::smc, this, uint32_t(out[1]),
 			  (out[1] & kSecCapRpcArg) ? uint32_t(out[3]) : 0, 0);

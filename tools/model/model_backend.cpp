@@ -57,9 +57,9 @@ ModelBackendStats ModelBackend::stats() const
 bool ModelBackend::register_host()
 {
 	SmcRegs in{};
-	in[0] = kVmCreated;
+	in[0] = OPTEE_SMC_VM_CREATED;
 	in[1] = 1; // OPTEE_SMC_HOST_CLIENT_ID, from the hypervisor (a7 = 0)
-	return optee_.smc(in)[0] == kReturnOk;
+	return optee_.smc(in)[0] == OPTEE_SMC_RETURN_OK;
 }
 
 } // namespace teemed::model

@@ -20,7 +20,7 @@ Task<uint32_t> OpteeModel::rpc_free_arg(uint32_t tid, uint64_t cookie)
 	if (!cookie)
 		co_return 0;
 	SmcRegs f{};
-	f[0] = rpc_val(kRpcFuncFree);
+	f[0] = rpc_val(OPTEE_SMC_RPC_FUNC_FREE);
 	f[1] = reg_hi(cookie);
 	f[2] = reg_lo(cookie);
 	co_await Rpc{&thread(tid).ch, f};
@@ -31,8 +31,8 @@ Task<uint32_t> OpteeModel::rpc_free_arg(uint32_t tid, uint64_t cookie)
 Task<MobjRef> OpteeModel::rpc_alloc_arg(uint32_t tid)
 {
 	SmcRegs req{};
-	req[0] = rpc_val(kRpcFuncAlloc);
-	req[1] = arg_size(kRpcMaxNumParams);
+	req[0] = rpc_val(OPTEE_SMC_RPC_FUNC_ALLOC);
+	req[1] = arg_size(TEEMED_LIMIT_RPC_MAX_NUM_PARAMS);
 	const SmcRegs nw = co_await Rpc{&thread(tid).ch, req};
 	const uint64_t pa = reg_pair_to_64(nw[1], nw[2]);
 	const uint64_t cookie = reg_pair_to_64(nw[4], nw[5]);
@@ -63,7 +63,7 @@ Task<uint32_t> OpteeModel::clear_prealloc_rpc_cache(uint32_t tid)
 Task<uint32_t> OpteeModel::rpc_cmd(uint32_t tid, uint32_t cmd, std::vector<MsgParam> &params)
 {
 	const uint32_t client = cur_client_;
-	if (params.size() > kRpcMaxNumParams)
+	if (params.size() > TEEMED_LIMIT_RPC_MAX_NUM_PARAMS)
 		co_return kTeecErrorBadParameters;
 	if (!thread(tid).rpc_area && !thread(tid).rpc_mobj) {
 		MobjRef m = co_await rpc_alloc_arg(tid);
@@ -88,7 +88,7 @@ Task<uint32_t> OpteeModel::rpc_cmd(uint32_t tid, uint32_t cmd, std::vector<MsgPa
 		co_return kTeecErrorCommunication;
 
 	SmcRegs req{};
-	req[0] = rpc_val(kRpcFuncCmd);
+	req[0] = rpc_val(OPTEE_SMC_RPC_FUNC_CMD);
 	req[1] = reg_hi(carg);
 	req[2] = reg_lo(carg);
 	co_await Rpc{&thread(tid).ch, req};
@@ -111,7 +111,7 @@ Task<uint32_t> OpteeModel::rpc_cmd(uint32_t tid, uint32_t cmd, std::vector<MsgPa
 			params[i].c = out.c;
 		} else if (is_output(t)) {
 			params[i].b = out.b; // rmem.size, tmem.size
-		} else if (cmd == kRpcCmdShmAlloc) {
+		} else if (cmd == OPTEE_RPC_CMD_SHM_ALLOC) {
 			params[i] = out; // get_rpc_alloc_res reads the whole answer
 		}
 	}
@@ -125,7 +125,7 @@ Task<MobjRef> OpteeModel::shm_alloc(uint32_t tid, uint32_t type, uint64_t size)
 {
 	const uint32_t client = cur_client_;
 	std::vector<MsgParam> p{{kAttrValueInput, type, size, 8}};
-	const uint32_t r = co_await rpc_cmd(tid, kRpcCmdShmAlloc, p);
+	const uint32_t r = co_await rpc_cmd(tid, OPTEE_RPC_CMD_SHM_ALLOC, p);
 	if (!partition(client) || r != kTeecSuccess)
 		co_return nullptr;
 	const MsgParam a = p[0];
@@ -135,7 +135,7 @@ Task<MobjRef> OpteeModel::shm_alloc(uint32_t tid, uint32_t type, uint64_t size)
 	if (!m) {
 		// thread_rpc_free(bt, cookie, NULL)
 		std::vector<MsgParam> f{{kAttrValueInput, type, a.c, 0}};
-		co_await rpc_cmd(tid, kRpcCmdShmFree, f);
+		co_await rpc_cmd(tid, OPTEE_RPC_CMD_SHM_FREE, f);
 	}
 	co_return m;
 }
@@ -147,7 +147,7 @@ Task<uint32_t> OpteeModel::shm_free(uint32_t tid, uint32_t type, MobjRef m)
 	put(m);
 	m.reset();
 	std::vector<MsgParam> p{{kAttrValueInput, type, cookie, 0}};
-	co_return co_await rpc_cmd(tid, kRpcCmdShmFree, p);
+	co_return co_await rpc_cmd(tid, OPTEE_RPC_CMD_SHM_FREE, p);
 }
 
 } // namespace teemed::model

@@ -73,7 +73,7 @@ Task<uint32_t> OpteeModel::load_ta(uint32_t tid, uint64_t uuid_hi, uint64_t uuid
 	// 1: ask for the size (NULL memref).
 	std::vector<MsgParam> p{{kAttrValueInput, uuid_hi, uuid_lo, 0},
 				{kAttrTmemOutput, 0, 0, 0}};
-	uint32_t r = co_await rpc_cmd(tid, kRpcCmdLoadTa, p);
+	uint32_t r = co_await rpc_cmd(tid, OPTEE_RPC_CMD_LOAD_TA, p);
 	if (r != kTeecSuccess && r != kTeecErrorShortBuffer)
 		co_return r; // the store's (or the RPC's) own error
 	const uint64_t size = p[1].b;
@@ -87,7 +87,7 @@ Task<uint32_t> OpteeModel::load_ta(uint32_t tid, uint64_t uuid_hi, uint64_t uuid
 		co_return kTeecErrorOutOfMemory;
 	// 3: load into it (by its cookie).
 	p = {{kAttrValueInput, uuid_hi, uuid_lo, 0}, {kAttrRmemOutput, 0, size, shm->cookie}};
-	r = co_await rpc_cmd(tid, kRpcCmdLoadTa, p);
+	r = co_await rpc_cmd(tid, OPTEE_RPC_CMD_LOAD_TA, p);
 	if (!partition(client))
 		co_return kTeecErrorCommunication;
 	std::vector<std::byte> img(size);
@@ -240,7 +240,7 @@ Task<uint32_t> OpteeModel::run_ta(uint32_t tid, uint64_t uuid_lo, uint32_t func,
 		const uint32_t client = cur_client_;
 		for (uint64_t left = tp[0].raw.a; left; ) {
 			std::vector<MsgParam> p{{kAttrValueInput, left, 0, 0}};
-			co_await rpc_cmd(tid, kRpcCmdSuspend, p);
+			co_await rpc_cmd(tid, OPTEE_RPC_CMD_SUSPEND, p);
 			if (!partition(client))
 				co_return kTeecErrorCommunication;
 			if (left != 0xffffffffu)
@@ -271,7 +271,7 @@ Task<uint32_t> OpteeModel::run_ta(uint32_t tid, uint64_t uuid_lo, uint32_t func,
 		co_return kTeecSuccess;
 	case kTaForeignIntr: {
 		SmcRegs req{};
-		req[0] = rpc_val(kRpcFuncForeignIntr);
+		req[0] = rpc_val(OPTEE_SMC_RPC_FUNC_FOREIGN_INTR);
 		co_await Rpc{&thread(tid).ch, req};
 		co_return kTeecSuccess;
 	}

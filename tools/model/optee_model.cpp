@@ -180,7 +180,7 @@ Task<uint32_t> OpteeModel::release_by_cookie(uint32_t tid, uint64_t cookie)
 		// condvar_wait(): the thread sleeps in the normal world
 		// (OPTEE_RPC_CMD_NOTIFICATION, wait) until woken.
 		std::vector<MsgParam> p{{kAttrValueInput, 0 /* wait */, 1, 0}};
-		co_await rpc_cmd(tid, kRpcCmdNotification, p);
+		co_await rpc_cmd(tid, OPTEE_RPC_CMD_NOTIFICATION, p);
 		if (!partition(client))
 			co_return kTeecErrorBadState;
 	}
@@ -194,18 +194,18 @@ SmcRegs OpteeModel::smc(const SmcRegs &in)
 {
 	std::lock_guard g(lock_);
 	if (panicked_)
-		return with_a0(in, kReturnENotAvail); // OP-TEE is gone
+		return with_a0(in, OPTEE_SMC_RETURN_ENOTAVAIL); // OP-TEE is gone
 	const uint32_t a7 = uint32_t(in[7]);
 	// thread_handle_fast_smc / thread_handle_std_smc: an unknown client
 	// gets ENOTAVAIL; the hypervisor (0) may make fast calls only.
 	if (is_fast(uint32_t(in[0]))) {
 		if (a7 != 0 && !partition(a7))
-			return with_a0(in, kReturnENotAvail);
+			return with_a0(in, OPTEE_SMC_RETURN_ENOTAVAIL);
 		cur_client_ = a7;
 		return fast(in);
 	}
 	if (!partition(a7))
-		return with_a0(in, kReturnENotAvail);
+		return with_a0(in, OPTEE_SMC_RETURN_ENOTAVAIL);
 	cur_client_ = a7; // virt_set_guest(a7)
 	return std_call(in);
 }
@@ -215,44 +215,44 @@ SmcRegs OpteeModel::fast(const SmcRegs &in)
 	const uint32_t a7 = uint32_t(in[7]);
 	SmcRegs out = in;
 	switch (uint32_t(in[0])) {
-	case kCallsCount:
+	case OPTEE_SMC_CALLS_COUNT:
 		return with_a0(in, 14);
-	case kCallsUid:
+	case OPTEE_SMC_CALLS_UID:
 		out = {0x384fb3e0, 0xe7f811e3, 0xaf630002, 0xa5d5c51b, in[4], in[5], in[6], in[7]};
 		return out;
-	case kCallsRevision:
+	case OPTEE_SMC_CALLS_REVISION:
 		out[0] = 2;
 		out[1] = 0;
 		return out;
-	case kGetOsUuid:
+	case OPTEE_SMC_CALL_GET_OS_UUID:
 		out = {0x486178e0, 0xe7f811e3, 0xbc5e0002, 0xa5d5c51b, in[4], in[5], in[6], in[7]};
 		return out;
-	case kGetOsRevision:
+	case OPTEE_SMC_CALL_GET_OS_REVISION:
 		out[0] = 4;
 		out[1] = 5;
 		out[2] = 0;
 		return out;
-	case kExchangeCapabilities:
+	case OPTEE_SMC_EXCHANGE_CAPABILITIES:
 		if (in[1] & ~uint64_t(kNsecCapUniprocessor))
-			return with_a0(in, kReturnENotAvail);
-		out[0] = kReturnOk;
+			return with_a0(in, OPTEE_SMC_RETURN_ENOTAVAIL);
+		out[0] = OPTEE_SMC_RETURN_OK;
 		out[1] = kSecCapDynamicShm | kSecCapVirtualization | kSecCapMemrefNull |
 			 kSecCapAsyncNotif | (cfg_.rpc_arg ? kSecCapRpcArg : 0);
 		out[2] = 255;
-		out[3] = cfg_.rpc_arg ? kRpcMaxNumParams : 0;
+		out[3] = cfg_.rpc_arg ? TEEMED_LIMIT_RPC_MAX_NUM_PARAMS : 0;
 		return out;
-	case kEnableShmCache:
-	case kDisableShmCache: {
+	case OPTEE_SMC_ENABLE_SHM_CACHE:
+	case OPTEE_SMC_DISABLE_SHM_CACHE: {
 		// TOS 304-366: EBUSY unless every thread is free
 		Partition *p = partition(a7);
 		if (!p)
-			return with_a0(in, kReturnENotAvail);
+			return with_a0(in, OPTEE_SMC_RETURN_ENOTAVAIL);
 		for (const auto &t : p->threads)
 			if (t.state != Thread::Free)
-				return with_a0(in, kReturnEBusy);
-		if (uint32_t(in[0]) == kEnableShmCache) {
+				return with_a0(in, OPTEE_SMC_RETURN_EBUSY);
+		if (uint32_t(in[0]) == OPTEE_SMC_ENABLE_SHM_CACHE) {
 			p->prealloc_rpc_cache = true;
-			return with_a0(in, kReturnOk);
+			return with_a0(in, OPTEE_SMC_RETURN_OK);
 		}
 		p->prealloc_rpc_cache = false;
 		for (auto &t : p->threads) {
@@ -262,47 +262,47 @@ SmcRegs OpteeModel::fast(const SmcRegs &in)
 			MobjRef m = std::move(t.rpc_mobj);
 			const uint64_t c = m->cookie;
 			put(m);
-			out[0] = kReturnOk;
+			out[0] = OPTEE_SMC_RETURN_OK;
 			out[1] = reg_hi(c);
 			out[2] = reg_lo(c);
 			return out;
 		}
-		return with_a0(in, kReturnENotAvail);
+		return with_a0(in, OPTEE_SMC_RETURN_ENOTAVAIL);
 	}
-	case kGetThreadCount:
-		out[0] = kReturnOk;
+	case OPTEE_SMC_GET_THREAD_COUNT:
+		out[0] = OPTEE_SMC_RETURN_OK;
 		out[1] = cfg_.threads;
 		return out;
-	case kVmCreated: {
+	case OPTEE_SMC_VM_CREATED: {
 		const uint32_t id = uint32_t(in[1]);
 		if (a7 != 0 || id == 0 || parts_.size() >= cfg_.max_guests)
-			return with_a0(in, kReturnENotAvail);
+			return with_a0(in, OPTEE_SMC_RETURN_ENOTAVAIL);
 		// Like OP-TEE, a second VM_CREATED of a live id is not
 		// checked; the partition simply stays.
 		parts_.try_emplace(id).first->second.threads.resize(cfg_.threads);
-		return with_a0(in, kReturnOk);
+		return with_a0(in, OPTEE_SMC_RETURN_OK);
 	}
-	case kVmDestroyed: {
+	case OPTEE_SMC_VM_DESTROYED: {
 		const uint32_t id = uint32_t(in[1]);
 		if (a7 != 0)
-			return with_a0(in, kReturnENotAvail);
+			return with_a0(in, OPTEE_SMC_RETURN_ENOTAVAIL);
 		// virt_guest_destroyed: no thread of it runs (they are
 		// suspended or free; a suspended one holds no reference), so
 		// the partition goes at once, buffers and threads with it.
 		parts_.erase(id);
-		return with_a0(in, kReturnOk);
+		return with_a0(in, OPTEE_SMC_RETURN_OK);
 	}
-	case kEnableAsyncNotif:
-		return with_a0(in, kReturnOk);
-	case kGetAsyncNotifValue:
-		out[0] = kReturnOk;
+	case OPTEE_SMC_ENABLE_ASYNC_NOTIF:
+		return with_a0(in, OPTEE_SMC_RETURN_OK);
+	case OPTEE_SMC_GET_ASYNC_NOTIF_VALUE:
+		out[0] = OPTEE_SMC_RETURN_OK;
 		out[1] = 0;
 		out[2] = 0;
 		return out;
-	case kBootSecondary:
-		return with_a0(in, kReturnENotAvail);
+	case OPTEE_SMC_BOOT_SECONDARY:
+		return with_a0(in, OPTEE_SMC_RETURN_ENOTAVAIL);
 	default:
-		return with_a0(in, kReturnUnknownFunction);
+		return with_a0(in, OPTEE_SMC_RETURN_UNKNOWN_FUNCTION);
 	}
 }
 
@@ -310,11 +310,11 @@ SmcRegs OpteeModel::std_call(const SmcRegs &in)
 {
 	const uint32_t a0 = uint32_t(in[0]);
 	const size_t nthreads = partition(cur_client_)->threads.size();
-	if (a0 == kReturnFromRpc) {
+	if (a0 == OPTEE_SMC_CALL_RETURN_FROM_RPC) {
 		// Thread ids are the partition's own: any suspended one.
 		const uint64_t tid = in[3];
 		if (tid >= nthreads || thread(tid).state != Thread::Suspended)
-			return with_a0(in, kReturnEResume);
+			return with_a0(in, OPTEE_SMC_RETURN_ERESUME);
 		thread(tid).ch.in = in;
 		return run(uint32_t(tid));
 	}
@@ -323,7 +323,7 @@ SmcRegs OpteeModel::std_call(const SmcRegs &in)
 	while (tid < nthreads && thread(tid).state != Thread::Free)
 		tid++;
 	if (tid == nthreads)
-		return with_a0(in, kReturnEThreadLimit);
+		return with_a0(in, OPTEE_SMC_RETURN_ETHREAD_LIMIT);
 	Thread &t = thread(tid);
 	t.state = Thread::Suspended; // taken; run() settles the state
 	t.task.emplace(std_entry(tid, a0, reg_pair_to_64(in[1], in[2])));
@@ -358,7 +358,7 @@ Task<uint32_t> OpteeModel::maybe_foreign_intr(uint32_t tid)
 {
 	while (cfg_.foreign_intr && cfg_.foreign_intr()) {
 		SmcRegs req{};
-		req[0] = rpc_val(kRpcFuncForeignIntr);
+		req[0] = rpc_val(OPTEE_SMC_RPC_FUNC_FOREIGN_INTR);
 		co_await Rpc{&thread(tid).ch, req};
 	}
 	co_return 0;
@@ -367,25 +367,25 @@ Task<uint32_t> OpteeModel::maybe_foreign_intr(uint32_t tid)
 // std_entry_with_parg (TOS 195-235) and call_entry_std (TOS 143-179).
 Task<uint32_t> OpteeModel::std_entry(uint32_t tid, uint64_t a0, uint64_t parg)
 {
-	if (a0 != kCallWithArg && a0 != kCallWithRpcArg)
-		co_return kReturnEBadCmd; // REGD_ARG: never reaches a mediated OP-TEE
+	if (a0 != OPTEE_SMC_CALL_WITH_ARG && a0 != OPTEE_SMC_CALL_WITH_RPC_ARG)
+		co_return OPTEE_SMC_RETURN_EBADCMD; // REGD_ARG: never reaches a mediated OP-TEE
 	// Not reserved SHM: one dynamic page, listed under cookie 0 (TOS 220)
 	if (parg & kPageMask)
-		co_return kReturnEBadAddr;
+		co_return OPTEE_SMC_RETURN_EBADADDR;
 	MobjRef arg = reg_shm_alloc({parg}, 0, kPageSize, 0, "call argument");
 	if (!arg)
-		co_return kReturnEBadAddr;
+		co_return OPTEE_SMC_RETURN_EBADADDR;
 	uint32_t n = 0;
 	read(*arg, offsetof(MsgArgHeader, num_params), std::as_writable_bytes(std::span(&n, 1)));
 	if (n > kMaxNumParams) {
 		put(arg);
-		co_return kReturnEBadAddr;
+		co_return OPTEE_SMC_RETURN_EBADADDR;
 	}
 	const uint32_t client = cur_client_;
-	if (a0 == kCallWithRpcArg) {
-		if (arg_size(n) + arg_size(kRpcMaxNumParams) > kPageSize) {
+	if (a0 == OPTEE_SMC_CALL_WITH_RPC_ARG) {
+		if (arg_size(n) + arg_size(TEEMED_LIMIT_RPC_MAX_NUM_PARAMS) > kPageSize) {
 			put(arg);
-			co_return kReturnEBadAddr;
+			co_return OPTEE_SMC_RETURN_EBADADDR;
 		}
 		// A call's own RPC argument clears the cache (TOS 159-161).
 		if (partition(client)->prealloc_rpc_cache)
@@ -395,10 +395,10 @@ Task<uint32_t> OpteeModel::std_entry(uint32_t tid, uint64_t a0, uint64_t parg)
 	}
 	const uint32_t res = co_await entry(tid, arg, n);
 	if (!partition(client))
-		co_return kReturnEBadCmd; // destroyed meanwhile
-	const uint32_t rv = res ? kReturnEBadCmd : kReturnOk;
+		co_return OPTEE_SMC_RETURN_EBADCMD; // destroyed meanwhile
+	const uint32_t rv = res ? OPTEE_SMC_RETURN_EBADCMD : OPTEE_SMC_RETURN_OK;
 	thread(tid).rpc_area.reset();
-	if (rv == kReturnOk && !partition(client)->prealloc_rpc_cache)
+	if (rv == OPTEE_SMC_RETURN_OK && !partition(client)->prealloc_rpc_cache)
 		co_await clear_prealloc_rpc_cache(tid);
 	if (partition(client))
 		put(arg); // TOS 229
@@ -422,11 +422,11 @@ Task<uint32_t> OpteeModel::entry(uint32_t tid, MobjRef arg, uint32_t n)
 		return prm;
 	};
 	switch (h.cmd) {
-	case kCmdOpenSession:
+	case OPTEE_MSG_CMD_OPEN_SESSION:
 		co_return co_await open_session(tid, arg, n);
-	case kCmdInvokeCommand:
+	case OPTEE_MSG_CMD_INVOKE_COMMAND:
 		co_return co_await invoke(tid, arg, n);
-	case kCmdCloseSession:
+	case OPTEE_MSG_CMD_CLOSE_SESSION:
 		if (n) {
 			set_ret(kTeecErrorBadParameters, kTeecOriginTee);
 		} else if (p->sessions.erase(h.session)) {
@@ -435,10 +435,10 @@ Task<uint32_t> OpteeModel::entry(uint32_t tid, MobjRef arg, uint32_t n)
 			set_ret(kTeecErrorItemNotFound, kTeecOriginTee);
 		}
 		co_return 0;
-	case kCmdCancel:
+	case OPTEE_MSG_CMD_CANCEL:
 		set_ret(n ? kTeecErrorBadParameters : kTeecSuccess, kTeecOriginTee);
 		co_return 0;
-	case kCmdRegisterShm: {
+	case OPTEE_MSG_CMD_REGISTER_SHM: {
 		// register_shm (ESTD 4.5:478-499 / 4.10:488-509): no
 		// duplicate check; unguarded from then on.
 		set_ret(kTeecErrorBadParameters, kTeecOriginTee);
@@ -451,7 +451,7 @@ Task<uint32_t> OpteeModel::entry(uint32_t tid, MobjRef arg, uint32_t n)
 		set_ret(kTeecSuccess, kTeecOriginTee);
 		co_return 0;
 	}
-	case kCmdUnregisterShm: {
+	case OPTEE_MSG_CMD_UNREGISTER_SHM: {
 		// unregister_shm (ESTD 4.5:501-514 / 4.10:511-524): the
 		// cookie is params[0].u.rmem.shm_ref whatever the type.
 		if (n != 1) {

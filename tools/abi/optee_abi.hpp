@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// The OP-TEE SMC and message ABI as the mediator needs it: function ids and
-// return codes of optee_smc.h, structures of optee_msg.h and the RPC
-// commands of optee_rpc_cmd.h (OP-TEE 4.5). Written from the published ABI;
-// every number here is fixed by that ABI. The ids, codes and commands that
-// the kernel series, the model and the eBPF tools share come from tables/.
+// The OP-TEE SMC and message ABI, one neutral place for everything that
+// speaks it in C++: the library, the OP-TEE model, the Python module and the
+// tests (tools/abi, the teemed_abi target; none of them reaches into
+// another's private headers for it). The ids, return codes, commands, RPCs
+// and limits are tables/ (teemed_tables.h, generated, under upstream's
+// names); what is here is the rest of the published ABI (optee_msg.h's
+// layouts and attributes, capabilities, GlobalPlatform's codes) and the
+// handling rules built from the tables.
 #pragma once
 
 #include <array>
@@ -34,55 +37,19 @@ constexpr uint32_t fast_val(uint32_t owner, uint32_t func) {
 }
 constexpr uint32_t std_val(uint32_t func) { return (kOwnerTrustedOs << kOwnerShift) | func; }
 
-// ---- optee_smc.h function ids and return codes -------------------------
-// The numbers come from tables/optee_smc.tsv and tables/optee_returns.tsv
-// (teemed_tables.h, generated), under upstream's names; the k-names are
-// the library's aliases of them.
-inline constexpr uint32_t kCallsCount = OPTEE_SMC_CALLS_COUNT;
-inline constexpr uint32_t kCallsUid = OPTEE_SMC_CALLS_UID;
-inline constexpr uint32_t kCallsRevision = OPTEE_SMC_CALLS_REVISION;
-inline constexpr uint32_t kGetOsUuid = OPTEE_SMC_CALL_GET_OS_UUID;
-inline constexpr uint32_t kGetOsRevision = OPTEE_SMC_CALL_GET_OS_REVISION;
-inline constexpr uint32_t kGetShmConfig = OPTEE_SMC_GET_SHM_CONFIG;
-inline constexpr uint32_t kL2ccMutex = OPTEE_SMC_L2CC_MUTEX;
-inline constexpr uint32_t kExchangeCapabilities = OPTEE_SMC_EXCHANGE_CAPABILITIES;
-inline constexpr uint32_t kDisableShmCache = OPTEE_SMC_DISABLE_SHM_CACHE;
-inline constexpr uint32_t kEnableShmCache = OPTEE_SMC_ENABLE_SHM_CACHE;
-inline constexpr uint32_t kBootSecondary = OPTEE_SMC_BOOT_SECONDARY;
-inline constexpr uint32_t kVmCreated = OPTEE_SMC_VM_CREATED;
-inline constexpr uint32_t kVmDestroyed = OPTEE_SMC_VM_DESTROYED;
-inline constexpr uint32_t kGetThreadCount = OPTEE_SMC_GET_THREAD_COUNT;
-inline constexpr uint32_t kEnableAsyncNotif = OPTEE_SMC_ENABLE_ASYNC_NOTIF;
-inline constexpr uint32_t kGetAsyncNotifValue = OPTEE_SMC_GET_ASYNC_NOTIF_VALUE;
-inline constexpr uint32_t kCallWithArg = OPTEE_SMC_CALL_WITH_ARG;
-inline constexpr uint32_t kReturnFromRpc = OPTEE_SMC_CALL_RETURN_FROM_RPC;
-inline constexpr uint32_t kCallWithRpcArg = OPTEE_SMC_CALL_WITH_RPC_ARG;
-inline constexpr uint32_t kCallWithRegdArg = OPTEE_SMC_CALL_WITH_REGD_ARG;
+// ---- optee_smc.h, optee_msg.h, optee_rpc_cmd.h: ids, codes, commands ---
+// Every number tables/ defines (teemed_tables.h, generated) is used under
+// upstream's one name (OPTEE_SMC_CALL_WITH_ARG, OPTEE_MSG_CMD_OPEN_SESSION,
+// OPTEE_RPC_CMD_SHM_ALLOC, ...): no second name here.
 
-inline constexpr uint32_t kReturnOk = OPTEE_SMC_RETURN_OK;
-inline constexpr uint32_t kReturnEThreadLimit = OPTEE_SMC_RETURN_ETHREAD_LIMIT;
-inline constexpr uint32_t kReturnEBusy = OPTEE_SMC_RETURN_EBUSY;
-inline constexpr uint32_t kReturnEResume = OPTEE_SMC_RETURN_ERESUME;
-inline constexpr uint32_t kReturnEBadAddr = OPTEE_SMC_RETURN_EBADADDR;
-inline constexpr uint32_t kReturnEBadCmd = OPTEE_SMC_RETURN_EBADCMD;
-inline constexpr uint32_t kReturnENoMem = OPTEE_SMC_RETURN_ENOMEM;
-inline constexpr uint32_t kReturnENotAvail = OPTEE_SMC_RETURN_ENOTAVAIL;
-inline constexpr uint32_t kReturnUnknownFunction = OPTEE_SMC_RETURN_UNKNOWN_FUNCTION;
-
-inline constexpr uint32_t kRpcPrefixMask = OPTEE_SMC_RETURN_RPC_PREFIX_MASK;
-inline constexpr uint32_t kRpcPrefix = OPTEE_SMC_RETURN_RPC_PREFIX;
-inline constexpr uint32_t kRpcFuncAlloc = OPTEE_SMC_RPC_FUNC_ALLOC;
-inline constexpr uint32_t kRpcFuncFree = OPTEE_SMC_RPC_FUNC_FREE;
-inline constexpr uint32_t kRpcFuncForeignIntr = OPTEE_SMC_RPC_FUNC_FOREIGN_INTR;
-inline constexpr uint32_t kRpcFuncCmd = OPTEE_SMC_RPC_FUNC_CMD;
 // OPTEE_SMC_RETURN_IS_RPC: UNKNOWN_FUNCTION (0xffffffff) shares the prefix
 // but is an answer, not an RPC.
 constexpr bool is_rpc(uint64_t a0)
 {
-	return uint32_t(a0) != kReturnUnknownFunction && (uint32_t(a0) & kRpcPrefixMask) == kRpcPrefix;
+	return uint32_t(a0) != OPTEE_SMC_RETURN_UNKNOWN_FUNCTION && (uint32_t(a0) & OPTEE_SMC_RETURN_RPC_PREFIX_MASK) == OPTEE_SMC_RETURN_RPC_PREFIX;
 }
 constexpr uint32_t rpc_func(uint64_t a0) { return uint32_t(a0) & 0xffffu; }
-constexpr uint32_t rpc_val(uint32_t func) { return kRpcPrefix | func; }
+constexpr uint32_t rpc_val(uint32_t func) { return OPTEE_SMC_RETURN_RPC_PREFIX | func; }
 
 // Who does what with each id, command and RPC (the handling columns of
 // tables/optee_smc.tsv and tables/optee_msg.tsv).
@@ -177,14 +144,6 @@ constexpr bool is_output(uint32_t t) {
 	       t == kAttrRmemInout || t == kAttrTmemOutput || t == kAttrTmemInout;
 }
 
-inline constexpr uint32_t kCmdOpenSession = OPTEE_MSG_CMD_OPEN_SESSION;
-inline constexpr uint32_t kCmdInvokeCommand = OPTEE_MSG_CMD_INVOKE_COMMAND;
-inline constexpr uint32_t kCmdCloseSession = OPTEE_MSG_CMD_CLOSE_SESSION;
-inline constexpr uint32_t kCmdCancel = OPTEE_MSG_CMD_CANCEL;
-inline constexpr uint32_t kCmdRegisterShm = OPTEE_MSG_CMD_REGISTER_SHM;
-inline constexpr uint32_t kCmdUnregisterShm = OPTEE_MSG_CMD_UNREGISTER_SHM;
-inline constexpr uint32_t kCmdDoBottomHalf = OPTEE_MSG_CMD_DO_BOTTOM_HALF;
-inline constexpr uint32_t kCmdStopAsyncNotif = OPTEE_MSG_CMD_STOP_ASYNC_NOTIF;
 
 inline constexpr size_t kPageSize = 4096; // OPTEE_MSG_NONCONTIG_PAGE_SIZE
 inline constexpr uint64_t kPageMask = kPageSize - 1;
@@ -214,8 +173,8 @@ constexpr size_t arg_size(size_t num_params) {
 }
 // OPTEE_MSG_MAX_NUM_PARAMS: as many as fit in one page with the header.
 inline constexpr uint32_t kMaxNumParams = (kPageSize - sizeof(MsgArgHeader)) / sizeof(MsgParam);
-// THREAD_RPC_MAX_NUM_PARAMS of OP-TEE: the size of an RPC argument.
-inline constexpr uint32_t kRpcMaxNumParams = TEEMED_LIMIT_RPC_MAX_NUM_PARAMS;
+// OP-TEE's THREAD_RPC_MAX_NUM_PARAMS, the size of an RPC argument, is
+// TEEMED_LIMIT_RPC_MAX_NUM_PARAMS (tables/limits.tsv).
 // A NONCONTIG page list page: 511 page addresses, then the next list page.
 inline constexpr size_t kPagesPerListPage = kPageSize / sizeof(uint64_t) - 1;
 
@@ -226,14 +185,6 @@ inline constexpr size_t kOffSession = offsetof(MsgArgHeader, session);
 constexpr size_t param_off(size_t i) { return sizeof(MsgArgHeader) + i * sizeof(MsgParam); }
 
 // ---- optee_rpc_cmd.h ---------------------------------------------------
-inline constexpr uint32_t kRpcCmdLoadTa = OPTEE_RPC_CMD_LOAD_TA;
-inline constexpr uint32_t kRpcCmdRpmb = OPTEE_RPC_CMD_RPMB;
-inline constexpr uint32_t kRpcCmdFs = OPTEE_RPC_CMD_FS;
-inline constexpr uint32_t kRpcCmdGetTime = OPTEE_RPC_CMD_GET_TIME;
-inline constexpr uint32_t kRpcCmdNotification = OPTEE_RPC_CMD_NOTIFICATION;
-inline constexpr uint32_t kRpcCmdSuspend = OPTEE_RPC_CMD_SUSPEND;
-inline constexpr uint32_t kRpcCmdShmAlloc = OPTEE_RPC_CMD_SHM_ALLOC;
-inline constexpr uint32_t kRpcCmdShmFree = OPTEE_RPC_CMD_SHM_FREE;
 inline constexpr uint32_t kRpcShmTypeAppl = 0;
 inline constexpr uint32_t kRpcShmTypeKernel = 1;
 inline constexpr uint32_t kRpcShmTypeGlobal = 2;
