@@ -7,7 +7,7 @@
 #   make check         the test suite: C++ + pytest under ASan+UBSan and
 #                      TSan, the eBPF tools' tests
 #   make kernel-check  the kernel series (kernel/kernel.mk)
-#   make e2e-smoke / e2e-full / e2e-drills   the board, end to end
+#   make e2e-smoke / e2e-full / e2e-drills / e2e-smp   the board, end to end
 #   make fuzz / bench
 #
 # Every userspace C/C++ target is one CMake build (CMakeLists.txt), in a
@@ -35,7 +35,7 @@ JOBS ?= 2
 CMAKE_FLAGS ?=
 
 .PHONY: all deps build install arm64 qemu-arm64 bpf bpf-arm64 run demo check check-asan check-tsan \
-	check-bpf check-install bpf-overhead e2e-smoke e2e-full e2e-drills fuzz fuzz-seeds fuzz-before bench clean
+	check-bpf check-install bpf-overhead e2e-smoke e2e-full e2e-drills e2e-smp fuzz fuzz-seeds fuzz-before bench clean
 
 all: build
 
@@ -127,6 +127,9 @@ e2e-full:
 	bash scripts/e2e.sh full
 e2e-drills:
 	bash scripts/e2e.sh drills
+# A 2-vCPU guest running xtest processes at once (STACK=, VMM=).
+e2e-smp:
+	bash scripts/e2e.sh smp
 
 # ---- tests --------------------------------------------------------------------
 
@@ -168,12 +171,16 @@ check-bpf: $(BUILD)/asan/Makefile
 bpf-overhead: bpf
 	$(PYTHON) tests/bpf/overhead.py --tools $(abspath $(BUILD)/release) --seconds 3
 
-# Fuzz each harness for FUZZ_SECONDS, starting from the committed seeds;
-# the growing corpus is kept outside the repository.
+# Fuzz each harness for FUZZ_SECONDS, starting from the committed seeds
+# (the growing corpus is kept outside the repository); then the explorer.
 FUZZ_SECONDS ?= 60
 FUZZ_CORPUS ?= $(TEEMED_CACHE)/fuzz/corpus
 FUZZ_HARNESSES := fuzz_kernel fuzz_smc fuzz_rpc
-fuzz: $(BUILD)/fuzz/Makefile
+# And the interleaving explorer, PCT (random priorities, seed printed and
+# settable to replay) on every configuration, under ASan.
+EXPLORE_PCT_RUNS ?= 2000
+EXPLORE_SEED ?= $(shell date +%s)
+fuzz: $(BUILD)/fuzz/Makefile $(BUILD)/asan/Makefile
 	$(call cmake-build,fuzz,$(FUZZ_HARNESSES))
 	for h in $(FUZZ_HARNESSES); do \
 		mkdir -p $(FUZZ_CORPUS)/$$h tests/fuzz/seeds/$$h && \
@@ -182,6 +189,8 @@ fuzz: $(BUILD)/fuzz/Makefile
 			-print_final_stats=1 $(FUZZ_CORPUS)/$$h $(abspath tests/fuzz/seeds)/$$h 2>&1 | \
 			grep -E "DONE|^Done|^stat::|^==|SUMMARY|invariant") || exit 1; \
 	done
+	$(call cmake-build,asan,teemed_explore_cli)
+	cd $(BUILD)/asan && ./teemed_explore --pct $(EXPLORE_PCT_RUNS) --seed $(EXPLORE_SEED)
 
 # fuzz_kernel's seeds: each attack of the board suite (kernel/tests/
 # adversarial-vmm.c), its ioctls as the fuzzer's input, recorded in process

@@ -31,6 +31,7 @@ TEST(Explore, RpcCallsThreeVcpus) { explore("rpc-calls-3", 1); }
 TEST(Explore, CookieRace) { explore("cookie-race", 2); }
 TEST(Explore, CookiePingPong) { explore("cookie-pingpong", 2); }
 TEST(Explore, RemoveRegion) { explore("remove-region", 2); }
+TEST(Explore, ShmCache) { explore("shm-cache", 1); }
 TEST(Explore, Destroy) { explore("destroy", 1); }
 
 } // namespace

@@ -66,6 +66,15 @@ std::vector<Config> make()
 			[](World &w, size_t) { w.remove_region(); }},
 		       [](World &w) { open_sessions(w, 1); }});
 
+	// The SHM cache switched on and off by one vCPU while two others make
+	// calls whose RPC arguments it keeps (ENABLE/DISABLE_SHM_CACHE, RPC
+	// ALLOC/FREE, SHM_ALLOC/FREE, the cached cookies handed back).
+	all.push_back({"shm-cache", 4, 64, 0,
+		       {[](World &w, size_t i) { w.invoke_rpc_shm(i); },
+			[](World &w, size_t i) { w.invoke_rpc_shm(i); },
+			[](World &w, size_t i) { w.shm_cache_cycle(i); }},
+		       [](World &w) { open_sessions(w, 2); }});
+
 	// The VMM destroys the VM while two vCPUs are calling.
 	all.push_back({"destroy", 4, 64, 0,
 		       {[](World &w, size_t i) { w.invoke_rpc_shm(i); },

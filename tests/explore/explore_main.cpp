@@ -56,6 +56,9 @@ int main(int argc, char **argv)
 		for (const auto &c : configs())
 			names.push_back(c.name);
 
+	if (pct)
+		std::printf("teemed_explore: PCT, %zu runs per configuration, depth %u, seeds %llu.. "
+			    "(--seed to replay)\n", pct, depth, (unsigned long long)seed);
 	int failed = 0;
 	for (const auto &n : names) {
 		const Config *cfg = config(n);

@@ -220,6 +220,23 @@ void World::regd_call(size_t self, uint64_t cookie)
 		broken("vCPU " + std::to_string(self) + ": a REGD call's answer is wrong");
 }
 
+void World::shm_cache_cycle(size_t self)
+{
+	if (guest_->enable_shm_cache() != OPTEE_SMC_RETURN_OK)
+		return; // a thread was busy: OP-TEE refuses, the driver goes on
+	for (int tries = 0; tries < 64; tries++) {
+		const uint64_t a0 = guest_->disable_shm_cache();
+		if (a0 == OPTEE_SMC_RETURN_ENOTAVAIL)
+			return;
+		if (a0 != OPTEE_SMC_RETURN_EBUSY) {
+			broken("vCPU " + std::to_string(self) + ": DISABLE_SHM_CACHE gave " + hex(a0));
+			return;
+		}
+		sched_.reached(SyncPoint::Wait); // until the others' calls end
+	}
+	broken("vCPU " + std::to_string(self) + ": the SHM cache never became free to disable");
+}
+
 void World::remove_region()
 {
 	if (!removable_ || removed_.size)

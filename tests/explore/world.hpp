@@ -62,6 +62,9 @@ public:
 	void unregister_shm(uint64_t cookie);
 	// CALL_WITH_REGD_ARG in the registered buffer of @cookie.
 	void regd_call(size_t self, uint64_t cookie);
+	// ENABLE_SHM_CACHE, then DISABLE_SHM_CACHE until it is off (EBUSY
+	// while another vCPU's call runs: tried again after a yield).
+	void shm_cache_cycle(size_t self);
 	// The VMM: remove the removable region (and unmap it, as a VMM would);
 	// close the VM.
 	void remove_region();

@@ -197,6 +197,32 @@ public:
 		return param(a, 1).a;
 	}
 
+	// ENABLE_SHM_CACHE, as Linux's driver does at probe: OP-TEE then keeps
+	// each thread's RPC argument across calls. a0 back.
+	uint64_t enable_shm_cache() { return smc({OPTEE_SMC_ENABLE_SHM_CACHE})[0]; }
+	// DISABLE_SHM_CACHE until OP-TEE has no cached buffer left (ENOTAVAIL),
+	// freeing each it hands back, as Linux does at remove; EBUSY while a
+	// thread is busy. The last a0.
+	uint64_t disable_shm_cache()
+	{
+		for (;;) {
+			const SmcRegs out = smc({OPTEE_SMC_DISABLE_SHM_CACHE});
+			if (out[0] != OPTEE_SMC_RETURN_OK)
+				return out[0];
+			uint64_t p = 0;
+			{
+				std::lock_guard g(lock_);
+				auto it = rpc_.find(reg_pair_to_64(out[1], out[2]));
+				if (it != rpc_.end()) {
+					p = it->second;
+					rpc_.erase(it);
+				}
+			}
+			if (p)
+				put_page(p);
+		}
+	}
+
 	SmcRegs serve(const SmcRegs &out)
 	{
 		const uint64_t a3 = out[3];
