@@ -342,7 +342,7 @@ const uint64_t kUuids[][2] = {
 
 // A context, what the VMM knows of it.
 struct Ctx {
-	static constexpr int kOpening = -2;
+	static constexpr int kBusy = -2; // being opened or closed
 	int fd = -1;
 	std::vector<uint32_t> pins;
 	std::set<uint32_t> sessions;
@@ -677,8 +677,15 @@ struct Fuzz {
 		if (getenv("FUZZ_KERNEL_VERBOSE"))
 			std::fprintf(stderr, "[t%zu] ctx %ld: CLOSE\n", VmmThreads::current(),
 				     long(&c - ctx));
-		dev.close(c.fd);
+		// The slot is free only once the close is done; meanwhile the
+		// other thread leaves it alone (a second close of one fd, or an
+		// open into the slot that this close's end would wipe, is the
+		// harness's confusion, not the kernel's).
+		const int fd = c.fd;
 		c = Ctx{};
+		c.fd = Ctx::kBusy;
+		dev.close(fd);
+		c.fd = -1;
 		const std::string r = first_report(optee);
 		check(r.empty(), "OP-TEE's model:", r);
 	}
@@ -717,11 +724,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			uint8_t slot, op;
 			fuzz::step_io(in, slot);
 			Ctx &c = f.ctx[slot];
-			if (c.fd == Ctx::kOpening)
-				return in.more(); // another thread is opening it
+			if (c.fd == Ctx::kBusy)
+				return in.more(); // another thread is opening or closing it
 			if (c.fd < 0) {
 				int fd;
-				c.fd = Ctx::kOpening;
+				c.fd = Ctx::kBusy;
 				const int e = dev.open(&fd);
 				c.fd = e ? -1 : fd;
 				if (getenv("FUZZ_KERNEL_VERBOSE"))
