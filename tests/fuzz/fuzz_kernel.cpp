@@ -707,6 +707,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.foreign_intr = [&] {
 		return next_intr < head.intr.size() && !head.intr[next_intr++];
 	};
+	// The VMM's memory starts each input as it starts the first: what a TA
+	// wrote there in an earlier input would make a run depend on history.
+	std::memset(arena().base, 0, kArenaPages * kPageSize);
 	struct kshim_stats before;
 	kshim_stats(&before);
 	TraceCheck trace;

@@ -163,8 +163,10 @@ extern "C" void *kshim_kmalloc(size_t size, gfp_t gfp)
 	void *p = std::malloc(size ? size : 1);
 	if (!p)
 		return nullptr;
-	if (gfp & __GFP_ZERO)
-		std::memset(p, 0, size);
+	// Not zeroed: a fixed poison, not what the allocator held before, so
+	// that a run depends on its input only (and a read of memory the code
+	// never wrote shows as 0xaa, as with page_poison=1).
+	std::memset(p, gfp & __GFP_ZERO ? 0 : 0xaa, size);
 	g_allocs++;
 	return p;
 }
@@ -190,8 +192,7 @@ extern "C" struct page *alloc_page(gfp_t gfp)
 	auto *host = static_cast<std::byte *>(std::aligned_alloc(PAGE_SIZE, PAGE_SIZE));
 	if (!host)
 		return nullptr;
-	if (gfp & __GFP_ZERO)
-		std::memset(host, 0, PAGE_SIZE);
+	std::memset(host, gfp & __GFP_ZERO ? 0 : 0xaa, PAGE_SIZE); // as kmalloc's
 	std::lock_guard g(phys().lock);
 	return reinterpret_cast<struct page *>(frame_new(host, true, t_owner));
 }
