@@ -5,11 +5,13 @@
 # modules listed in /etc/teemed/modules (in order), tee-supplicant; then
 # runs the command list, one step per line, and powers off.  The command
 # list comes from the kernel command line (teemed_cmds=<base64 script>,
-# set by board/run.sh) or else from /etc/teemed/cmds (baked in, e.g. via
-# BOARD_HOST_EXTRA).
+# set by board/run.sh for the host; teemed_script=NAME, a file of
+# /etc/teemed/scripts, for the e2e guests, whose scripts scripts/e2e.sh
+# appends to their initramfs) or else from /etc/teemed/cmds (baked in, e.g.
+# via BOARD_HOST_EXTRA).
 #
 # Everything the harness parses is a line starting with "TEEMED-":
-#   TEEMED-BOOT uptime=<s>                 /init started
+#   TEEMED-BOOT uptime=<s> kernel=<r> cpus=<n>   /init started
 #   TEEMED-KVM ok mode=<VHE|nVHE|...>|absent
 #   TEEMED-MODULE <name> ok|FAIL rc=<n>    one per module
 #   TEEMED-TEE ok|FAIL ...                 /dev/tee0 and tee-supplicant
@@ -39,7 +41,7 @@ mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 exec </dev/console >/dev/console 2>&1
 
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
-echo "TEEMED-BOOT uptime=$(uptime_s) kernel=$(uname -r)"
+echo "TEEMED-BOOT uptime=$(uptime_s) kernel=$(uname -r) cpus=$(grep -c ^processor /proc/cpuinfo)"
 hostname teemed-host
 
 # Loopback: xtest's socket tests (and tee-supplicant's socket RPC) use it.
@@ -94,6 +96,7 @@ cmds=/tmp/teemed-cmds
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	teemed_cmds=*) echo "${arg#teemed_cmds=}" | base64 -d >"$cmds" ;;
+	teemed_script=*) cp "/etc/teemed/scripts/${arg#teemed_script=}" "$cmds" ;;
 	esac
 done
 if [ ! -s "$cmds" ] && [ -f /etc/teemed/cmds ]; then

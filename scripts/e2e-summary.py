@@ -3,6 +3,7 @@
 are the guest's, the others the host's. Exit 1 if any side failed or ran
 no test case."""
 
+import os
 import re
 import sys
 
@@ -17,6 +18,7 @@ def main(path):
     guest_runs = []  # (cases, failed, secs) of each guest xtest
     failed_tests = {"host": [], "guest": []}
     drills = []
+    guest_cpus = []  # each guest's vCPUs, as its /init saw them
     with open(path, errors="replace") as f:
         for line in f:
             line = line.rstrip("\r\n")
@@ -35,10 +37,15 @@ def main(path):
                 if sides["guest"]["cases"]:
                     c, f = sides["guest"]["cases"][-1]
                     guest_runs.append((c, f, float(m[2])))
+            m = re.search(r"TEEMED-BOOT .*cpus=(\d+)", line)
+            if m and side == "guest":
+                guest_cpus.append(int(m[1]))
             m = re.search(r"TEEMED-DRILL (\S+) (pass|fail) ?(.*)", line)
             if m:
                 drills.append(m.groups())
-            if re.match(r"^\s*regression_\d+ FAILED", line) or " FAILED first error" in line:
+            # teemed-par prefixes each process's lines with "[xtest N] ".
+            if re.match(r"^(\[xtest \d+\] )?\s*regression_\d+ FAILED", line) or \
+                    " FAILED first error" in line:
                 failed_tests[side].append(line.strip())
     ok = True
     for side, s in sides.items():
@@ -57,6 +64,12 @@ def main(path):
         if side == "guest" and len(guest_runs) > 1:
             for i, (c, f, secs) in enumerate(guest_runs, 1):
                 print(f"    guest run {i}: cases={c} failed={f} xtest-secs={secs:.1f}")
+    # E2E_GUEST_CPUS: each guest must have booted with that many vCPUs.
+    want = os.environ.get("E2E_GUEST_CPUS")
+    if want and guest_cpus:
+        state = "PASS" if all(c == int(want) for c in guest_cpus) else "FAIL"
+        ok &= state == "PASS"
+        print(f"e2e guest vCPUs: {state} {guest_cpus} (wanted {want})")
     for name, state, details in drills:
         print(f"e2e drill {name}: {state.upper()} {details}")
         ok &= state == "pass"

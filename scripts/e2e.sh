@@ -5,13 +5,14 @@
 # OP-TEE through libteemed. Runs xtest on the host, then in the guest(s),
 # and prints a per-side summary. Exit 0 only if every side passed.
 #
-#   scripts/e2e.sh smoke|full|drills
+#   scripts/e2e.sh smoke|full|drills|smp|nvhe|trace
 #
 # Knobs: VMM (teemed: the reference VMM, the default; qemu: QEMU with
 # qemu/patches, -machine virt,optee=on), STACK (board/versions.sh),
-# E2E_HOST_XTEST, E2E_GUEST_XTEST (xtest arguments), E2E_GUESTS (guests
-# run one after another), E2E_TIMEOUT (s, whole QEMU run), E2E_GUEST_MEM
-# (MiB), E2E_VMM_ARGS (more arguments of teemed-vmm, such as
+# E2E_HOST_XTEST, E2E_GUEST_XTEST (xtest arguments), E2E_GUEST_SCRIPT
+# (the guest's command lines instead), E2E_GUESTS (guests run one after
+# another), E2E_GUEST_CPUS (vCPUs), E2E_TIMEOUT (s, whole QEMU run),
+# E2E_GUEST_MEM (MiB), E2E_VMM_ARGS (more arguments of teemed-vmm, such as
 # --tee-foreign-intr-budget 0), BOARD_* (see board/run.sh).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -40,6 +41,19 @@ drills)
 	: "${E2E_GUEST_XTEST:=-t regression 1001 1004}"
 	: "${E2E_TIMEOUT:=1800}"
 	;;
+smp)
+	# A guest with 2 vCPUs (the board has 2) whose driver calls OP-TEE
+	# from both at once: three xtest processes together (teemed-par, a
+	# log each), then 1009 alone (its 2 s TEE_Wait cancel fails under
+	# concurrent xtests on the host too).
+	: "${E2E_HOST_XTEST:=-t regression 1001}"
+	[ -n "${E2E_GUEST_SCRIPT:-}" ] ||
+		E2E_GUEST_SCRIPT='teemed-par "-t regression 1004 1006 1013" "-t regression 4001 6001 6002" "-t regression 1001 1008"
+xtest -t regression 1009'
+	: "${E2E_GUEST_XTEST:=-t regression 1001}"
+	: "${E2E_GUEST_CPUS:=2}"
+	: "${E2E_TIMEOUT:=2400}"
+	;;
 nvhe)
 	# KVM in nVHE mode (the host at EL1, KVM's hyp at EL2): the SMCCC
 	# filter selftest and a guest's xtest through the mediator.
@@ -55,11 +69,12 @@ trace)
 	: "${E2E_TIMEOUT:=1500}"
 	;;
 *)
-	echo "usage: $0 smoke|full|drills|nvhe|trace" >&2
+	echo "usage: $0 smoke|full|drills|smp|nvhe|trace" >&2
 	exit 2
 	;;
 esac
 : "${E2E_GUESTS:=1}"
+: "${E2E_GUEST_CPUS:=1}"
 : "${E2E_GUEST_MEM:=512}"
 
 : "${VMM:=teemed}"
@@ -87,45 +102,51 @@ guest_kernel=$BOARD_KERNEL
 guest_initrd=$BOARD_INITRD
 
 extra=$(mktemp -d "${TMPDIR:-/tmp}/teemed-e2e.XXXXXX")
-trap 'rm -rf "$extra"' EXIT
+trap 'rm -rf "$extra" "$extra.guestfs"' EXIT
 chmod 755 "$extra" # it is copied over the initramfs root, mode included
-mkdir -p "$extra/usr/bin" "$extra/guest" "$extra/etc"
+mkdir -p "$extra/usr/bin" "$extra/guest" "$extra/etc/teemed"
 cp "$top/build/arm64/teemed-vmm" "$extra/usr/bin/"
 if [ "$VMM" != teemed ]; then
 	qemu=$(make -C "$top" --no-print-directory -s qemu-arm64 | tail -n1)
 	[ -x "$qemu" ] || { echo "e2e: qemu-arm64 gave no binary" >&2; exit 1; }
 	cp "$qemu" "$extra/usr/bin/"
 fi
-# The guest under a VMM: guest-vmm-teemed|guest-vmm-qemu MEM_MIB CMDLINE
-# (after the console, which each VMM's machine names); guest-vmm is this
-# run's.
-cat >"$extra/usr/bin/guest-vmm-qemu" <<'VMMSH'
-#!/bin/sh
-mem=$1
-shift
-exec qemu-system-aarch64 -machine virt,gic-version=3,optee=on -accel kvm -cpu host \
-	-m "$mem" -smp 1 -nodefaults -display none -serial stdio -monitor none -no-reboot \
-	-kernel /guest/Image -initrd /guest/initrd -append "console=ttyAMA0 $*"
-VMMSH
-cat >"$extra/usr/bin/guest-vmm-teemed" <<VMMSH
-#!/bin/sh
-mem=\$1
-shift
-exec teemed-vmm --kernel /guest/Image --initrd /guest/initrd --mem "\$mem" --cpus 1 ${E2E_VMM_ARGS:-} \\
-	--cmdline "console=ttyS0 \$*"
-VMMSH
+# The on-board scripts (board/onboard): the guest under each VMM
+# (guest-vmm-teemed|guest-vmm-qemu MEM_MIB CMDLINE; guest-vmm is this
+# run's), the drills, and what they read of this run (e2e.conf).
+cp "$top"/board/onboard/guest-vmm-teemed "$top"/board/onboard/guest-vmm-qemu \
+	"$top"/board/onboard/teemed-drills "$extra/usr/bin/"
 ln -s "guest-vmm-${VMM/both/teemed}" "$extra/usr/bin/guest-vmm"
-chmod 755 "$extra/usr/bin/guest-vmm-qemu" "$extra/usr/bin/guest-vmm-teemed"
+guest_mem=$E2E_GUEST_MEM
+[ "$mode" != drills ] || guest_mem=384
+{
+	echo "GUEST_CPUS=$E2E_GUEST_CPUS"
+	echo "GUEST_MEM=$guest_mem"
+	printf 'VMM_ARGS=%q\n' "${E2E_VMM_ARGS:-}"
+} >"$extra/etc/teemed/e2e.conf"
 # The KVM selftest of the series (kernel/), and an unprivileged user.
 [ -x "$modules/smccc_filter" ] && cp "$modules/smccc_filter" "$extra/usr/bin/"
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' >"$extra/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$extra/etc/group"
 cp "$guest_kernel" "$extra/guest/Image"
-cp "$guest_initrd" "$extra/guest/initrd"
 
-b64() { printf '%s\n' "$1" | base64 -w0; }
-guest_cmds=$(b64 "xtest $E2E_GUEST_XTEST")
-guest_run="guest-vmm $E2E_GUEST_MEM 'quiet panic=-1 teemed_cmds=$guest_cmds' 2>&1 | sed 's/^/guest| /'"
+# The guests' scripts are files of their initramfs: an uncompressed newc
+# archive put before the compressed one (the kernel unpacks one after the
+# other; after a zstd stream it finds no magic, the early-microcode layout
+# is this order), named on the guest's command line (teemed_script=NAME,
+# board/init.sh).
+guestfs=$extra.guestfs
+mkdir -p "$guestfs/etc/teemed/scripts" "$guestfs/usr/bin"
+cp "$top/board/onboard/teemed-par" "$guestfs/usr/bin/"
+printf '%s\n' "${E2E_GUEST_SCRIPT:-xtest $E2E_GUEST_XTEST}" >"$guestfs/etc/teemed/scripts/run"
+printf '%s\n' "xtest -t regression 1004 4001 6001 6002 6003 6004 6005" >"$guestfs/etc/teemed/scripts/long"
+printf '%s\n' "xtest $E2E_GUEST_XTEST" >"$guestfs/etc/teemed/scripts/short"
+printf '%s\n%s\n' "xtest $E2E_GUEST_XTEST" "sleep 30" >"$guestfs/etc/teemed/scripts/hold"
+(cd "$guestfs" && find . | LC_ALL=C sort | cpio -o -H newc --owner=0:0 --quiet) >"$extra/guest/initrd"
+cat "$guest_initrd" >>"$extra/guest/initrd"
+rm -rf "$guestfs"
+
+guest_run="guest-vmm $guest_mem 'quiet panic=-1 teemed_script=run' 2>&1 | sed 's/^/guest| /'"
 cmds="xtest $E2E_HOST_XTEST"
 # The series' KVM selftest (SMCCC filter on the Trusted ranges), by full
 # path: it opens its own ELF through argv[0].
@@ -140,20 +161,7 @@ if [ "$mode" = trace ]; then
 	cmds="xtest $E2E_HOST_XTEST"
 	cmds+=$'\n'"teemedlat -b /usr/bin/teemed-vmm >/tmp/lat.txt 2>&1 & l=\$!; teemedpins -b /usr/bin/teemed-vmm >/tmp/pins.txt 2>&1 & p=\$!; sleep 3; set -o pipefail; $guest_run; rc=\$?; kill -INT \$l \$p; wait \$l \$p; cat /tmp/lat.txt /tmp/pins.txt; exit \$rc"
 fi
-if [ "$mode" = drills ]; then
-	# Built here and baked in: busybox on the board has no base64 -w.
-	guest_mem=384
-	long=$(b64 "xtest -t regression 1004 4001 6001 6002 6003 6004 6005")
-	short=$(b64 "xtest $E2E_GUEST_XTEST")
-	# The same, then alive a while: two guests that still hold their
-	# contexts when a third VMM asks for one.
-	hold=$(b64 "xtest $E2E_GUEST_XTEST"$'\n'"sleep 30")
-	sed -e "s|@GUEST_MEM@|$guest_mem|" -e "s|@LONG@|$long|" -e "s|@SHORT@|$short|" \
-		-e "s|@HOLD@|$hold|" \
-		"$here/e2e-drills.sh" >"$extra/usr/bin/teemed-drills"
-	chmod +x "$extra/usr/bin/teemed-drills"
-	cmds="xtest $E2E_HOST_XTEST"$'\n'"teemed-drills"
-fi
+[ "$mode" != drills ] || cmds="xtest $E2E_HOST_XTEST"$'\n'"teemed-drills"
 
 out=${BOARD_OUT:-$cache/out/e2e-$mode-$(date +%Y%m%d-%H%M%S)}
 set +e
@@ -162,5 +170,5 @@ BOARD_OPTEE_FLAVOUR=vexpress-qemu_armv8a-virtualized BOARD_HOST_MODULES="$module
 	BOARD_CMDS="$cmds" bash "$top/board/run.sh"
 rc=$?
 set -e
-python3 "$here/e2e-summary.py" "$out/console.log" || rc=1
+E2E_GUEST_CPUS=$E2E_GUEST_CPUS python3 "$here/e2e-summary.py" "$out/console.log" || rc=1
 exit $rc

@@ -4,9 +4,14 @@
 # user needs to clone the repository and type the command) — then proof
 # that it installed what the builds look for: it must say everything is
 # there when run again, and every CMake configuration the Makefile uses
-# must configure, the board's arm64 binaries must build and link.
-# As root. Downloaded .debs are kept under $TEEMED_CACHE/fresh (they are
-# not what is installed); the chroot is new every time.
+# must configure, the board's arm64 binaries must build and link; and
+# `make run` must boot the board (a build-only check once passed while
+# QEMU lacked a romfile at boot). As root. Downloaded .debs are kept under
+# $TEEMED_CACHE/fresh (they are not what is installed); the chroot is new
+# every time. The board's big builds (kernel, TF-A, QEMU, images) are
+# cached by their inputs under $TEEMED_CACHE, which the chroot shares: what
+# is proven is that the fresh machine's packages build and boot them, not
+# the time of a cold build (CI's later stages reuse what it builds).
 #
 #   scripts/fresh-deps.sh      (CI runs it: 3.5 minutes with no cache, 3 with
 #                               the .debs cached; measured 2026-11-30)
@@ -49,6 +54,7 @@ mount -t proc proc "$root/proc" && mounts+=("$root/proc")
 bind /dev "$root/dev"
 bind /dev/pts "$root/dev/pts"
 bind /sys "$root/sys"
+bind "${TEEMED_CACHE:-/var/cache/teemed}" "$root/var/cache/teemed"
 mkdir -p "$root/src"
 # The tree as committed (CI's clean clone), not the build directories.
 git -C "$top" ls-files -z | (cd "$top" && tar --null -T - -cf -) | tar -xf - -C "$root/src"
@@ -83,4 +89,15 @@ in_root 'set -e
 		command -v $t >/dev/null || { echo "missing $t"; exit 1; }
 	done'
 check=$((SECONDS - t2))
-echo "fresh: ok (chroot ${boot} s, make deps ${deps} s, builds ${check} s)"
+
+t3=$SECONDS
+echo "fresh: make run (the board, end to end)"
+in_root 'make run' >"$root.run.log" 2>&1 || {
+	tail -n 40 "$root.run.log" >&2
+	rm -f "$root.run.log"
+	exit 1
+}
+grep -E '^e2e ' "$root.run.log"
+rm -f "$root.run.log"
+run=$((SECONDS - t3))
+echo "fresh: ok (chroot ${boot} s, make deps ${deps} s, builds ${check} s, make run ${run} s)"
