@@ -101,6 +101,10 @@ struct TraceCheck {
 		Client &cl = t.clients[id];
 		const std::string e = ev;
 		const std::string who = "client " + std::to_string(id);
+		if (getenv("FUZZ_KERNEL_VERBOSE"))
+			std::fprintf(stderr, "        trace %s client %u %llu %llu %llu\n",
+				     ev, id, (unsigned long long)a,
+				     (unsigned long long)b, (unsigned long long)c);
 		if (e == "create") {
 			check(!cl.live, "tee_vm_create of a live client:", who);
 			cl = Client{};
