@@ -29,6 +29,12 @@ cleanup() {
 	for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do
 		umount -l "${mounts[i]}" 2>/dev/null || true
 	done
+	# The cache is bound in from the same file system: --one-file-system
+	# would not stop rm at it. Never remove a root that still has mounts.
+	if grep -q " $root/" /proc/mounts; then
+		echo "fresh: $root still has mounts; left in place" >&2
+		return
+	fi
 	rm -rf --one-file-system "$root"
 }
 trap cleanup EXIT
