@@ -46,6 +46,14 @@ namespace {
 
 using fuzz::kArenaPages;
 
+// FUZZ_KERNEL_VERBOSE: each ioctl and trace event on stderr (read once: it
+// is asked on every step).
+bool verbose()
+{
+	static const bool v = getenv("FUZZ_KERNEL_VERBOSE");
+	return v;
+}
+
 // FUZZ_KERNEL_KNOWN="text|text": reports that contain one are a finding
 // already known (a campaign against a series with several holes moves on
 // from the first).
@@ -102,7 +110,7 @@ struct TraceCheck {
 		Client &cl = t.clients[id];
 		const std::string e = ev;
 		const std::string who = "client " + std::to_string(id);
-		if (getenv("FUZZ_KERNEL_VERBOSE"))
+		if (verbose())
 			std::fprintf(stderr, "        trace %s client %u %llu %llu %llu\n",
 				     ev, id, (unsigned long long)a,
 				     (unsigned long long)b, (unsigned long long)c);
@@ -386,8 +394,7 @@ struct Fuzz {
 	// finding's input as the steps a VMM took.
 	void show(Ctx &c, unsigned long req, const void *arg, int e = -1)
 	{
-		static const bool on = getenv("FUZZ_KERNEL_VERBOSE");
-		if (!on)
+		if (!verbose())
 			return;
 		const long n = &c - ctx;
 		if (e >= 0) {
@@ -696,7 +703,7 @@ struct Fuzz {
 
 	void close(Ctx &c)
 	{
-		if (getenv("FUZZ_KERNEL_VERBOSE"))
+		if (verbose())
 			std::fprintf(stderr, "[t%zu] ctx %ld: CLOSE\n", VmmThreads::current(),
 				     long(&c - ctx));
 		// The slot is free only once the close is done; meanwhile the
@@ -756,7 +763,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				c.fd = Ctx::kBusy;
 				const int e = dev.open(&fd);
 				c.fd = e ? -1 : fd;
-				if (getenv("FUZZ_KERNEL_VERBOSE"))
+				if (verbose())
 					std::fprintf(stderr, "[t%zu] ctx %u: OPEN -> %d\n",
 						     VmmThreads::current(), slot, e);
 				return in.more();

@@ -209,18 +209,25 @@ public:
 			const SmcRegs out = smc({OPTEE_SMC_DISABLE_SHM_CACHE});
 			if (out[0] != OPTEE_SMC_RETURN_OK)
 				return out[0];
-			uint64_t p = 0;
-			{
-				std::lock_guard g(lock_);
-				auto it = rpc_.find(reg_pair_to_64(out[1], out[2]));
-				if (it != rpc_.end()) {
-					p = it->second;
-					rpc_.erase(it);
-				}
-			}
-			if (p)
-				put_page(p);
+			free_rpc(reg_pair_to_64(out[1], out[2]));
 		}
+	}
+
+	// The RPC buffer OP-TEE hands back under @cookie (RPC_FREE, or
+	// DISABLE_SHM_CACHE's answer) goes back to the guest's free pages.
+	void free_rpc(uint64_t cookie)
+	{
+		uint64_t p = 0;
+		{
+			std::lock_guard g(lock_);
+			auto it = rpc_.find(cookie);
+			if (it != rpc_.end()) {
+				p = it->second;
+				rpc_.erase(it);
+			}
+		}
+		if (p)
+			put_page(p);
 	}
 
 	SmcRegs serve(const SmcRegs &out)
@@ -239,17 +246,7 @@ public:
 			return smc({OPTEE_SMC_CALL_RETURN_FROM_RPC, reg_hi(p), reg_lo(p), a3, reg_hi(c), reg_lo(c)});
 		}
 		case rpc_val(OPTEE_SMC_RPC_FUNC_FREE): {
-			uint64_t p = 0;
-			{
-				std::lock_guard g(lock_);
-				auto it = rpc_.find(reg_pair_to_64(out[1], out[2]));
-				if (it != rpc_.end()) {
-					p = it->second;
-					rpc_.erase(it);
-				}
-			}
-			if (p)
-				put_page(p);
+			free_rpc(reg_pair_to_64(out[1], out[2]));
 			return smc({OPTEE_SMC_CALL_RETURN_FROM_RPC, 0, 0, a3});
 		}
 		case rpc_val(OPTEE_SMC_RPC_FUNC_CMD): {
