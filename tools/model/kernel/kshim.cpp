@@ -480,6 +480,24 @@ extern "C" void *xa_erase(struct xarray *xa, unsigned long index)
 	return e;
 }
 
+// As the kernel's: storing NULL in an allocating xarray reserves the
+// index (a zero entry: loads and walks see NULL, allocations skip it).
+extern "C" void *xa_store(struct xarray *xa, unsigned long index, void *entry, gfp_t)
+{
+	xa_lock(xa);
+	void *old = nullptr;
+	auto &t = table(xa);
+	if (auto it = t.find(index); it != t.end())
+		old = it->second;
+	if (entry || (xa->flags & (XA_FLAGS_ALLOC | XA_FLAGS_ALLOC1)))
+		t[index] = entry;
+	else
+		t.erase(index);
+	settle(xa);
+	xa_unlock(xa);
+	return old;
+}
+
 // The lowest free id in [from, limit.max], or none.
 static bool free_id(XaTable &t, uint32_t from, struct xa_limit limit, uint32_t *id)
 {
@@ -536,6 +554,8 @@ extern "C" void *kshim_xa_find(struct xarray *xa, unsigned long *index)
 	if (!xa->table)
 		return nullptr;
 	auto it = table(xa).lower_bound(*index);
+	while (it != table(xa).end() && !it->second)
+		++it; // reserved
 	if (it == table(xa).end())
 		return nullptr;
 	*index = it->first;

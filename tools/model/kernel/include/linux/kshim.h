@@ -272,6 +272,7 @@ void xa_init_flags(struct xarray *xa, unsigned int flags);
 void xa_destroy(struct xarray *xa);
 void *xa_load(struct xarray *xa, unsigned long index);
 void *xa_erase(struct xarray *xa, unsigned long index);
+void *xa_store(struct xarray *xa, unsigned long index, void *entry, gfp_t gfp);
 int xa_alloc(struct xarray *xa, u32 *id, void *entry, struct xa_limit limit, gfp_t gfp);
 int xa_alloc_cyclic(struct xarray *xa, u32 *id, void *entry, struct xa_limit limit,
 		    u32 *next, gfp_t gfp);
