@@ -111,10 +111,11 @@ struct Writer {
 
 // The input's head: the model's configuration; when foreign interrupts
 // come (one byte per point an OP-TEE thread could take one, 0 takes it;
-// past the schedule, none); how the VMM's threads interleave (one byte per
-// choice: at the start of each step and at each lock the kernel's code
-// takes, which thread goes on; past the schedule, the one that was running,
-// so that an empty schedule is the steps one after the other).
+// past the schedule, none); how the VMM's threads interleave (run-length
+// coded: each byte is how many choices, at the start of a step or at a
+// lock the kernel's code takes, go the running thread's way before one
+// goes another way; past the schedule, none does, so that an empty
+// schedule is the steps one after the other).
 struct Head {
 	uint32_t threads = 4;
 	bool rpc_arg = true;
