@@ -35,7 +35,7 @@ JOBS ?= 2
 CMAKE_FLAGS ?=
 
 .PHONY: all deps build install arm64 qemu-arm64 bpf bpf-arm64 run demo check check-asan check-tsan \
-	check-bpf check-install bpf-overhead e2e-smoke e2e-full e2e-drills e2e-smp fuzz fuzz-seeds fuzz-before bench clean
+	check-bpf check-install bpf-overhead e2e-smoke e2e-full e2e-drills e2e-smp e2e-tenants fuzz fuzz-seeds fuzz-before bench clean
 
 all: build
 
@@ -130,6 +130,11 @@ e2e-drills:
 # A 2-vCPU guest running xtest processes at once (STACK=, VMM=).
 e2e-smp:
 	bash scripts/e2e.sh smp
+# OP-TEE's partitions: 200 VM lifecycles, every slot, 4 guests at once
+# next to the host's xtest (STACK=, VMM=; 4 guests need STACK=current's
+# OP-TEE built from source).
+e2e-tenants:
+	bash scripts/e2e.sh tenants
 
 # ---- tests --------------------------------------------------------------------
 

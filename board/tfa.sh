@@ -3,18 +3,17 @@
 # u-boot as BL33) for QEMU's virt machine from Debian's source package.
 # Prints the directory holding bl1.bin and fip.bin.
 #
-# Cached in $BOARD_CACHE/tfa/<key>, the key covering TF-A, OP-TEE and
-# u-boot versions, the OP-TEE flavour and this script.
+# Cached in $BOARD_CACHE/tfa/<key>, the key covering TF-A's version, the
+# OP-TEE build (board/optee.sh's directory, itself keyed by its inputs),
+# u-boot's version, the OP-TEE flavour and this script.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-optee=$(board_pkg_root optee-os)/usr/lib/optee/$BOARD_OPTEE_FLAVOUR
+optee=$("$BOARD_DIR/optee.sh")
 uboot=$(board_pkg_root u-boot-qemu)/usr/lib/u-boot/qemu_arm64/u-boot.bin
-[ -e "$optee/tee-pager_v2.bin" ] ||
-	board_die "no OP-TEE flavour '$BOARD_OPTEE_FLAVOUR' in optee-os $BOARD_OPTEE_OS_VERSION (run board/fetch.sh; flavours: $(ls "$(dirname "$optee")" 2>/dev/null | tr '\n' ' '))"
 [ -e "$uboot" ] || board_die "no $uboot (run board/fetch.sh)"
 
-key=$(board_hash_str "$BOARD_TFA_VERSION $BOARD_OPTEE_OS_VERSION $BOARD_UBOOT_VERSION $BOARD_OPTEE_FLAVOUR $(board_hash_files "$0" "$BOARD_DIR/lib.sh")")
+key=$(board_hash_str "$BOARD_TFA_VERSION $optee $BOARD_UBOOT_VERSION $BOARD_OPTEE_FLAVOUR $(board_hash_files "$0" "$BOARD_DIR/lib.sh")")
 out=$BOARD_CACHE/tfa/$BOARD_OPTEE_FLAVOUR-$key
 if [ -s "$out/bl1.bin" ] && [ -s "$out/fip.bin" ]; then
 	echo "$out"

@@ -39,6 +39,11 @@ lts)
 	: "${BOARD_KERNEL_ABI_SUFFIX:=deb12}"
 	# The optee-os QEMU builds, incl. the NS-virtualization flavour.
 	: "${BOARD_OPTEE_OS_VERSION:=4.5.0-2}"
+	# OP-TEE's source is not on the mirror (optee-os 4.5.0-2's files
+	# answer 404, checked 2026-12-07): Debian's prebuilt 4.5, unpatched,
+	# with its two guest slots (board/optee.sh).
+	: "${BOARD_OPTEE:=debian}"
+	: "${BOARD_OPTEE_SRC_VERSION:=}"
 	# TF-A, built from source (`apt-get source`).
 	: "${BOARD_TFA_VERSION:=2.12.1+dfsg-1}"
 	# optee-client (tee-supplicant, libteec2, libckteec0t64) and
@@ -57,6 +62,10 @@ current)
 	BOARD_KERNEL_SERIES=7.2
 	: "${BOARD_KERNEL_ABI_SUFFIX:=deb14}"
 	: "${BOARD_OPTEE_OS_VERSION:=4.10.0-2}"
+	# The virtualized OP-TEE built from this source with optee/patches
+	# (board/optee.sh); BOARD_OPTEE=debian boots the prebuilt one.
+	: "${BOARD_OPTEE:=source}"
+	: "${BOARD_OPTEE_SRC_VERSION:=4.10.0-2}"
 	# sid lists TF-A 2.12.16+dfsg-1, but the mirror serves none of its
 	# source files (404, checked 2026-11-30): trixie's, as for lts.
 	: "${BOARD_TFA_VERSION:=2.12.1+dfsg-1}"
@@ -102,6 +111,10 @@ case "$BOARD_KERNEL_SERIES" in
 	BOARD_KERNEL_CONFIG=usr/lib/modules/$BOARD_KERNEL_RELEASE/config
 	;;
 esac
+
+# Guest slots of an OP-TEE built from source (CFG_VIRT_GUEST_COUNT; the
+# host takes one). Debian's build has 2.
+: "${BOARD_OPTEE_GUESTS:=8}"
 
 # --- Boot chain and host user space shared by both stacks ------------------
 # u-boot-qemu (Architecture: all; trixie) provides BL33.
@@ -174,7 +187,7 @@ teemed board versions (board/versions.sh, STACK=$STACK):
     source     $BOARD_PKG_LINUX_SOURCE=$BOARD_LINUX_SOURCE_VERSION
     image      $BOARD_PKG_LINUX_IMAGE=$BOARD_LINUX_IMAGE_VERSION
     headers    $BOARD_PKG_LINUX_HEADERS=$BOARD_LINUX_HEADERS_VERSION
-  optee-os     $BOARD_OPTEE_OS_VERSION
+  optee-os     $BOARD_OPTEE_OS_VERSION  (virtualized: BOARD_OPTEE=$BOARD_OPTEE${BOARD_OPTEE_SRC_VERSION:+, source $BOARD_OPTEE_SRC_VERSION, $BOARD_OPTEE_GUESTS guests})
   tf-a         arm-trusted-firmware (source) $BOARD_TFA_VERSION
   u-boot-qemu  $BOARD_UBOOT_VERSION
   optee-client $BOARD_OPTEE_CLIENT_VERSION   optee-test $BOARD_OPTEE_TEST_VERSION

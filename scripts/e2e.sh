@@ -5,7 +5,7 @@
 # OP-TEE through libteemed. Runs xtest on the host, then in the guest(s),
 # and prints a per-side summary. Exit 0 only if every side passed.
 #
-#   scripts/e2e.sh smoke|full|drills|smp|nvhe|trace
+#   scripts/e2e.sh smoke|full|drills|smp|tenants|nvhe|trace
 #
 # Knobs: VMM (teemed: the reference VMM, the default; qemu: QEMU with
 # qemu/patches, -machine virt,optee=on), STACK (board/versions.sh),
@@ -62,6 +62,19 @@ nvhe)
 	: "${E2E_TIMEOUT:=1200}"
 	export BOARD_APPEND="${BOARD_APPEND:-} kvm-arm.mode=nvhe"
 	;;
+tenants)
+	# OP-TEE's partitions, many and often (board/onboard/teemed-tenants):
+	# E2E_CHURN open/close cycles of /dev/teevm0, every guest slot taken,
+	# E2E_TENANTS guests at once with xtest next to the host's xtest and
+	# more churn, then OP-TEE still whole.
+	: "${E2E_HOST_XTEST:=-t regression 1001}"
+	: "${E2E_GUEST_XTEST:=-t regression 1001 1004 4001 6001}"
+	: "${E2E_TIMEOUT:=3600}"
+	: "${E2E_CHURN:=200}"
+	: "${E2E_GUEST_MEM:=256}"
+	# Four guests of 256 MiB, their VMMs and the host's xtest.
+	export BOARD_MEM="${BOARD_MEM:-3072}"
+	;;
 trace)
 	# The eBPF tools (bpf/, arm64 build) watching a guest's xtest.
 	: "${E2E_HOST_XTEST:=-t regression 1001}"
@@ -69,7 +82,7 @@ trace)
 	: "${E2E_TIMEOUT:=1500}"
 	;;
 *)
-	echo "usage: $0 smoke|full|drills|smp|nvhe|trace" >&2
+	echo "usage: $0 smoke|full|drills|smp|tenants|nvhe|trace" >&2
 	exit 2
 	;;
 esac
@@ -115,12 +128,21 @@ fi
 # (guest-vmm-teemed|guest-vmm-qemu MEM_MIB CMDLINE; guest-vmm is this
 # run's), the drills, and what they read of this run (e2e.conf).
 cp "$top"/board/onboard/guest-vmm-teemed "$top"/board/onboard/guest-vmm-qemu \
-	"$top"/board/onboard/teemed-drills "$extra/usr/bin/"
+	"$top"/board/onboard/teemed-drills "$top"/board/onboard/teemed-tenants "$extra/usr/bin/"
 ln -s "guest-vmm-${VMM/both/teemed}" "$extra/usr/bin/guest-vmm"
 guest_mem=$E2E_GUEST_MEM
 [ "$mode" != drills ] || guest_mem=384
+# OP-TEE's guest slots, the host's included: what board/optee.sh builds
+# with, or Debian's 2. The guests at once default to all but the host's
+# and the churn's.
+optee_guests=$(. "$top/board/versions.sh" && { [ "$BOARD_OPTEE" = source ] && echo "$BOARD_OPTEE_GUESTS" || echo 2; })
+tenants=${E2E_TENANTS:-$((optee_guests - 2 < 4 ? (optee_guests - 2 < 1 ? 1 : optee_guests - 2) : 4))}
 {
 	echo "GUEST_CPUS=$E2E_GUEST_CPUS"
+	echo "OPTEE_GUESTS=$optee_guests"
+	echo "TENANTS=$tenants"
+	echo "CHURN=${E2E_CHURN:-200}"
+	echo "VMM=$VMM"
 	echo "GUEST_MEM=$guest_mem"
 	printf 'VMM_ARGS=%q\n' "${E2E_VMM_ARGS:-}"
 } >"$extra/etc/teemed/e2e.conf"
@@ -162,6 +184,7 @@ if [ "$mode" = trace ]; then
 	cmds+=$'\n'"teemedlat -b /usr/bin/teemed-vmm >/tmp/lat.txt 2>&1 & l=\$!; teemedpins -b /usr/bin/teemed-vmm >/tmp/pins.txt 2>&1 & p=\$!; sleep 3; set -o pipefail; $guest_run; rc=\$?; kill -INT \$l \$p; wait \$l \$p; cat /tmp/lat.txt /tmp/pins.txt; exit \$rc"
 fi
 [ "$mode" != drills ] || cmds="xtest $E2E_HOST_XTEST"$'\n'"teemed-drills"
+[ "$mode" != tenants ] || cmds="xtest $E2E_HOST_XTEST"$'\n'"teemed-tenants"
 
 out=${BOARD_OUT:-$cache/out/e2e-$mode-$(date +%Y%m%d-%H%M%S)}
 set +e

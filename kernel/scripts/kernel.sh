@@ -517,6 +517,15 @@ cmd_modules() {
 
 # --- on the board -------------------------------------------------------------
 
+# 1 if the board's OP-TEE is built with optee/patches (board/optee.sh)
+optee_fixed() {
+	(
+		. "$REPO/board/versions.sh"
+		: "${BOARD_OPTEE_PATCHES:=$REPO/optee/patches}"
+		[ "$BOARD_OPTEE" = source ] && ls "$BOARD_OPTEE_PATCHES"/0003-*.patch >/dev/null 2>&1
+	) && echo 1 || echo 0
+}
+
 cmd_board_test() {
 	local mods extra
 	[ -f "$REPO/board/run.sh" ] || die "no board/run.sh"
@@ -532,7 +541,7 @@ cmd_board_test() {
 	BOARD_APPEND="${BOARD_APPEND:-} page_poison=1 slub_debug=FZPU" \
 	BOARD_OPTEE_FLAVOUR=$KERNEL_BOARD_FLAVOUR \
 	BOARD_HOST_MODULES=$mods BOARD_HOST_EXTRA=$extra \
-	BOARD_CMDS=${BOARD_CMDS:-"/usr/bin/adversarial-vmm
+	BOARD_CMDS=${BOARD_CMDS:-"ADV_OPTEE_FIXED=$(optee_fixed) /usr/bin/adversarial-vmm
 /usr/bin/smccc_filter
 xtest -t regression 1001 1004"} \
 		bash "$REPO/board/run.sh"
