@@ -35,7 +35,7 @@ JOBS ?= 2
 CMAKE_FLAGS ?=
 
 .PHONY: all deps build install arm64 qemu-arm64 bpf bpf-arm64 run demo check check-asan check-tsan \
-	check-bpf check-install bpf-overhead e2e-smoke e2e-full e2e-drills e2e-smp e2e-tenants fuzz fuzz-seeds fuzz-before bench clean
+	check-bpf check-install bpf-overhead e2e-smoke e2e-full e2e-drills e2e-smp e2e-tenants e2e-reboots qemu-matrix fuzz fuzz-seeds fuzz-before bench clean
 
 all: build
 
@@ -101,6 +101,18 @@ qemu-arm64: $(BUILD)/arm64/Makefile
 	@DESTDIR=$(QEMU_TEEMED_STAGE) cmake --install $(BUILD)/arm64 --component lib >/dev/null
 	@QEMU_TEEMED_STAGE=$(QEMU_TEEMED_STAGE) bash board/qemu.sh
 
+# qemu/patches in the configurations others build (qemu/matrix.sh): x86_64
+# and arm64, with and without KVM and TCG, libteemed installed on each
+# side as a distribution would have it (PREFIX=/usr). Cached by its inputs.
+QEMU_TEEMED_STAGE_HOST := $(abspath $(BUILD)/qemu-teemed-host)
+qemu-matrix: $(BUILD)/arm64/Makefile
+	@$(call cmake-build,arm64,teemed teemed_shared) >/dev/null
+	@rm -rf $(QEMU_TEEMED_STAGE) $(QEMU_TEEMED_STAGE_HOST)
+	@DESTDIR=$(QEMU_TEEMED_STAGE) cmake --install $(BUILD)/arm64 --component lib >/dev/null
+	@$(MAKE) --no-print-directory -s install PREFIX=/usr DESTDIR=$(QEMU_TEEMED_STAGE_HOST) >/dev/null
+	@QEMU_TEEMED_STAGE=$(QEMU_TEEMED_STAGE) QEMU_TEEMED_STAGE_HOST=$(QEMU_TEEMED_STAGE_HOST) \
+		bash qemu/matrix.sh
+
 # The eBPF tools (bpf/): here, and for the board (static).
 bpf: $(BUILD)/release/Makefile
 	$(call cmake-build,release,teemedlat teemedpins teemed_fake_vmm teemed_drive)
@@ -135,6 +147,10 @@ e2e-smp:
 # OP-TEE built from source).
 e2e-tenants:
 	bash scripts/e2e.sh tenants
+# A guest under QEMU rebooting itself 3 times, xtest at each boot: each
+# machine reset gives it a new partition in OP-TEE (STACK=).
+e2e-reboots:
+	bash scripts/e2e.sh reboots
 
 # ---- tests --------------------------------------------------------------------
 

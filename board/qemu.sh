@@ -26,7 +26,10 @@ key=$(board_hash_str "$ver ${sysroot_pkgs[*]} $(cat "${patches[@]}" /dev/null | 
 $(cd "$QEMU_TEEMED_STAGE" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 cat | sha256sum) \
 $(board_hash_files "$0")")
 out=$dir/build-$key
-if [ -x "$out/qemu-system-aarch64" ]; then
+# qemu.sh prepare: only the source and the sysroot, their paths printed
+# (qemu/matrix.sh builds other configurations from them).
+mode=${1:-build}
+if [ "$mode" = build ] && [ -x "$out/qemu-system-aarch64" ]; then
 	echo "$out/qemu-system-aarch64"
 	exit 0
 fi
@@ -68,6 +71,10 @@ if [ ! -e "$sysroot/.done" ]; then
 	touch "$sysroot.tmp/.done"
 	mv "$sysroot.tmp" "$sysroot"
 fi
+if [ "$mode" = prepare ]; then
+	echo "$src/qemu $sysroot"
+	exit 0
+fi
 
 work=$out.work
 rm -rf "$work" "$out"
@@ -89,9 +96,11 @@ if [ ${#patches[@]} -gt 0 ]; then
 	(cd "$tree" && git -c user.name=teemed -c user.email=teemed@localhost am -q "${patches[@]}") ||
 		board_die "qemu/patches do not apply to Debian's qemu $ver"
 fi
-# Only the virt machine (and what it selects): a devices file of our own,
-# as --without-default-devices leaves no machine at all.
-printf 'CONFIG_ARM_VIRT=y\n' >"$tree/configs/devices/aarch64-softmmu/teemed-board.mak"
+# Only the virt machine (and what it selects) with its OP-TEE mediator: a
+# devices file of our own, as --without-default-devices leaves no machine
+# at all, and takes nothing a machine merely implies.
+printf 'CONFIG_ARM_VIRT=y\nCONFIG_ARM_VIRT_OPTEE=y\n' \
+	>"$tree/configs/devices/aarch64-softmmu/teemed-board.mak"
 board_log "configuring QEMU $upstream for arm64 (static, KVM, virt)"
 mkdir -p "$tree/build"
 (cd "$tree/build" && PATH=$work/bin:$PATH PKG_CONFIG=aarch64-linux-gnu-pkg-config \

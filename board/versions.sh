@@ -128,6 +128,9 @@ esac
 # for arm64 against bookworm's arm64 development packages unpacked into a
 # sysroot (bookworm's, the cross toolchain's own libc).
 : "${BOARD_QEMU_SRC_VERSION:=1:10.0.13+ds-0+deb13u1}"
+# The newest QEMU source the mirror serves (sid's 11.x files answer 404):
+# qemu/patches-10.2 is the series carried to it, built by qemu/matrix.sh.
+: "${BOARD_QEMU_NEWEST_SRC_VERSION:=1:10.2.2+ds-1}"
 board_qemu_sysroot_packages() {
 	printf '%s\n' \
 		"libglib2.0-dev:arm64=2.74.6-2+deb12u9" \

@@ -5,7 +5,7 @@
 # OP-TEE through libteemed. Runs xtest on the host, then in the guest(s),
 # and prints a per-side summary. Exit 0 only if every side passed.
 #
-#   scripts/e2e.sh smoke|full|drills|smp|tenants|nvhe|trace
+#   scripts/e2e.sh smoke|full|drills|smp|tenants|reboots|nvhe|trace
 #
 # Knobs: VMM (teemed: the reference VMM, the default; qemu: QEMU with
 # qemu/patches, -machine virt,optee=on), STACK (board/versions.sh),
@@ -75,6 +75,17 @@ tenants)
 	# Four guests of 256 MiB, their VMMs and the host's xtest.
 	export BOARD_MEM="${BOARD_MEM:-3072}"
 	;;
+reboots)
+	# A guest under QEMU rebooting itself, xtest at each boot
+	# (board/onboard/teemed-reboots): each machine reset must give it a
+	# new partition in OP-TEE.
+	[ "${VMM:-qemu}" = qemu ] || { echo "e2e: reboots is QEMU's (VMM=qemu)" >&2; exit 2; }
+	VMM=qemu
+	: "${E2E_HOST_XTEST:=-t regression 1001}"
+	: "${E2E_GUEST_XTEST:=-t regression 1001 1004 6001}"
+	: "${E2E_REBOOTS:=3}"
+	: "${E2E_TIMEOUT:=1800}"
+	;;
 trace)
 	# The eBPF tools (bpf/, arm64 build) watching a guest's xtest.
 	: "${E2E_HOST_XTEST:=-t regression 1001}"
@@ -82,7 +93,7 @@ trace)
 	: "${E2E_TIMEOUT:=1500}"
 	;;
 *)
-	echo "usage: $0 smoke|full|drills|smp|tenants|nvhe|trace" >&2
+	echo "usage: $0 smoke|full|drills|smp|tenants|reboots|nvhe|trace" >&2
 	exit 2
 	;;
 esac
@@ -128,7 +139,8 @@ fi
 # (guest-vmm-teemed|guest-vmm-qemu MEM_MIB CMDLINE; guest-vmm is this
 # run's), the drills, and what they read of this run (e2e.conf).
 cp "$top"/board/onboard/guest-vmm-teemed "$top"/board/onboard/guest-vmm-qemu \
-	"$top"/board/onboard/teemed-drills "$top"/board/onboard/teemed-tenants "$extra/usr/bin/"
+	"$top"/board/onboard/teemed-drills "$top"/board/onboard/teemed-tenants \
+	"$top"/board/onboard/teemed-reboots "$extra/usr/bin/"
 ln -s "guest-vmm-${VMM/both/teemed}" "$extra/usr/bin/guest-vmm"
 guest_mem=$E2E_GUEST_MEM
 [ "$mode" != drills ] || guest_mem=384
@@ -164,6 +176,7 @@ printf '%s\n' "${E2E_GUEST_SCRIPT:-xtest $E2E_GUEST_XTEST}" >"$guestfs/etc/teeme
 printf '%s\n' "xtest -t regression 1004 4001 6001 6002 6003 6004 6005" >"$guestfs/etc/teemed/scripts/long"
 printf '%s\n' "xtest $E2E_GUEST_XTEST" >"$guestfs/etc/teemed/scripts/short"
 printf '%s\n%s\n' "xtest $E2E_GUEST_XTEST" "sleep 30" >"$guestfs/etc/teemed/scripts/hold"
+printf '%s\n%s\n' "xtest $E2E_GUEST_XTEST" "reboot -f" >"$guestfs/etc/teemed/scripts/reboot"
 (cd "$guestfs" && find . | LC_ALL=C sort | cpio -o -H newc --owner=0:0 --quiet) >"$extra/guest/initrd"
 cat "$guest_initrd" >>"$extra/guest/initrd"
 rm -rf "$guestfs"
@@ -185,6 +198,7 @@ if [ "$mode" = trace ]; then
 fi
 [ "$mode" != drills ] || cmds="xtest $E2E_HOST_XTEST"$'\n'"teemed-drills"
 [ "$mode" != tenants ] || cmds="xtest $E2E_HOST_XTEST"$'\n'"teemed-tenants"
+[ "$mode" != reboots ] || cmds="xtest $E2E_HOST_XTEST"$'\n'"teemed-reboots ${E2E_REBOOTS:-3}"
 
 out=${BOARD_OUT:-$cache/out/e2e-$mode-$(date +%Y%m%d-%H%M%S)}
 set +e
