@@ -58,8 +58,10 @@ if [ ! -e "$src/.done" ]; then
 	mkdir -p "$src.tmp"
 	chown _apt "$src.tmp" 2>/dev/null || true
 	board_log "apt-get source optee-os=$ver"
-	(cd "$src.tmp" && apt-get source -q "optee-os=$ver" >apt-source.log 2>&1) ||
+	(cd "$src.tmp" && apt-get source -q "optee-os=$ver" >apt-source.log 2>&1) || {
+		tail -n 15 "$src.tmp/apt-source.log" >&2
 		board_die "apt-get source optee-os=$ver failed (is it on the mirror? $src.tmp/apt-source.log)"
+	}
 	mv "$src.tmp"/optee-os-*/ "$src.tmp/optee_os"
 	(cd "$src.tmp/optee_os" && git init -q && git config gc.auto 0 &&
 		git add -f -A . && git -c user.name=teemed -c user.email=teemed@localhost \
