@@ -58,7 +58,11 @@ if [ ! -e "$src/.done" ]; then
 	mkdir -p "$src.tmp"
 	chown _apt "$src.tmp" 2>/dev/null || true
 	board_log "apt-get source optee-os=$ver"
-	(cd "$src.tmp" && apt-get source -q "optee-os=$ver" >apt-source.log 2>&1) || {
+	# apt downloads as _apt, sandboxed; where that user cannot reach the
+	# network (a fresh chroot's DNS, seen in scripts/fresh-deps.sh), as
+	# root, which is what apt itself falls back to for its lists.
+	(cd "$src.tmp" && { apt-get source -q "optee-os=$ver" >apt-source.log 2>&1 ||
+		apt-get source -q -o APT::Sandbox::User=root "optee-os=$ver" >>apt-source.log 2>&1; }) || {
 		tail -n 15 "$src.tmp/apt-source.log" >&2
 		board_die "apt-get source optee-os=$ver failed (is it on the mirror? $src.tmp/apt-source.log)"
 	}
