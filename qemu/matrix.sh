@@ -85,7 +85,10 @@ chmod +x "$work/bin/"*-pkg-config
 # libteemed's detection is what is under test.
 common=(--python=/usr/bin/python3 --enable-fdt=system --disable-docs
 	--disable-tools --disable-user --disable-werror --disable-install-blobs)
-cross=(--cross-prefix=aarch64-linux-gnu- --static
+# Static and not PIE: a static PIE of both emulators overflows the GOT
+# that libc.a's -fpic code reaches (relocation truncated to fit); the
+# board's smaller KVM-only build is static PIE.
+cross=(--cross-prefix=aarch64-linux-gnu- --static --disable-pie
 	"--extra-cflags=--sysroot=$work/sysroot -isystem $work/sysroot/usr/include -isystem $work/sysroot/usr/include/aarch64-linux-gnu"
 	"--extra-ldflags=-L$work/sysroot/usr/lib/aarch64-linux-gnu -L$work/sysroot/usr/lib")
 
@@ -229,13 +232,16 @@ fi
 
 # KVM only, aarch64: the board's own build (board/qemu.sh, cached).
 if q=$(bash "$top/board/qemu.sh" 2>"$work/board.log" | tail -n1) && [ -x "$q" ]; then
-	report PASS arm64-kvm-only "board/qemu.sh: links, mediator linked ($(aarch64-linux-gnu-nm "$q" 2>/dev/null | grep -c ' virt_optee_create$') symbol; stripped)"
+	report PASS arm64-kvm-only "board/qemu.sh: links; the mediator's messages in it: $(grep -a -c 'OP-TEE has no free guest slot' "$q")"
 else
 	report FAIL arm64-kvm-only "board/qemu.sh: $(tail -n1 "$work/board.log")"
 fi
 
 echo "matrix: $(board_elapsed "$t0") s" | tee -a "$results"
+if grep -q '^FAIL' "$results"; then
+	echo "matrix: the build trees stay in $work" >&2
+	exit 1
+fi
 mkdir -p "$out"
 cp "$results" "$work"/*.log "$out/"
 rm -rf "$work"
-! grep -q '^FAIL' "$out/results"
