@@ -74,6 +74,11 @@ tenants)
 	: "${E2E_GUEST_MEM:=256}"
 	# Four guests of 256 MiB, their VMMs and the host's xtest.
 	export BOARD_MEM="${BOARD_MEM:-3072}"
+	# An OP-TEE with 8 slots (board/versions.sh): 4 tenants, the host, a
+	# slot for churn beside them, and room to show the last one refused.
+	# Each partition then has 1.3 MiB of TA memory, enough for the cases
+	# above but not for TA-to-TA ones.
+	export BOARD_OPTEE_GUESTS="${BOARD_OPTEE_GUESTS:-8}"
 	;;
 reboots)
 	# A guest under QEMU rebooting itself, xtest at each boot
