@@ -113,16 +113,16 @@ case "$BOARD_KERNEL_SERIES" in
 esac
 
 # Guest slots of an OP-TEE built from source (CFG_VIRT_GUEST_COUNT; the
-# host takes one). Debian's build has 2. OP-TEE splits its TA memory evenly
-# between the slots when it boots (virtualization.c, get_ta_ram_size()),
-# and QEMU's virt board gives it 13 MiB of it: 3 slots leave each
-# partition 4.03 MiB, enough for e2e-smp's three xtest processes at once
-# in one guest; 4 slots (2.95 MiB) are enough for one xtest but not for
-# three; 6 (1.86 MiB) and 8 (1.3 MiB) fail xtest's TA-to-TA cases (1006,
-# 1008, 1016) with TEE_ERROR_OUT_OF_MEMORY in ldelf. e2e-tenants, whose
-# guests run lighter cases, builds an 8-slot OP-TEE of its own
-# (scripts/e2e.sh).
-: "${BOARD_OPTEE_GUESTS:=3}"
+# host takes one): 2, as Debian builds it. OP-TEE splits its TA memory
+# evenly between the slots when it boots (virtualization.c,
+# get_ta_ram_size()), and QEMU's virt board gives it 13 MiB: 2 slots
+# leave each partition 6.2 MiB. e2e-smp's three xtest processes at once in
+# one guest need that: with 3 slots (4.03 MiB) xtest 1006 fails now and
+# then with TEE_ERROR_OUT_OF_MEMORY in ldelf, and with 6 (1.86 MiB) or 8
+# (1.3 MiB) even one xtest fails its TA-to-TA cases (1006, 1008, 1016).
+# e2e-tenants, whose guests run lighter cases, builds an 8-slot OP-TEE of
+# its own (scripts/e2e.sh).
+: "${BOARD_OPTEE_GUESTS:=2}"
 
 # --- Boot chain and host user space shared by both stacks ------------------
 # u-boot-qemu (Architecture: all; trixie) provides BL33.
