@@ -149,6 +149,7 @@ e2e-tenants:
 	bash scripts/e2e.sh tenants
 # A guest under QEMU rebooting itself 3 times, xtest at each boot: each
 # machine reset gives it a new partition in OP-TEE (STACK=).
+e2e-reboots: VMM = qemu
 e2e-reboots:
 	bash scripts/e2e.sh reboots
 
