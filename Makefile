@@ -178,6 +178,9 @@ check-asan: $(BUILD)/asan/Makefile
 		grep -v ': ok: '
 	cd $(BUILD)/asan && for h in $(FUZZ_HARNESSES); do \
 		ASAN_OPTIONS=detect_leaks=1 ./$${h}_replay $(abspath tests/fuzz/seeds)/$$h || exit 1; done
+	@# Each attack's neighbourhood: a step moved and preempted for the next.
+	cd $(BUILD)/asan && FUZZ_KERNEL_SWEEP=$(abspath tests/fuzz/seeds)/fuzz_kernel \
+		ASAN_OPTIONS=detect_leaks=1 ./fuzz_kernel_replay | tail -n1
 	$(ASAN_PYTHON) tests/python
 
 check-tsan: $(BUILD)/tsan/Makefile
@@ -229,6 +232,10 @@ fuzz-seeds: $(BUILD)/asan/Makefile
 # series v3) from an empty corpus until its first report, which is the target's success; then
 # FUZZ_KERNEL_KNOWN="text|..." sets found ones aside to look for the next
 # (Documentation/testing.md lists what it finds and how fast).
+# FUZZ_BEFORE_SEEDS=1 starts from the board suite's attacks (the seeds but
+# the v3-* findings) instead; FUZZ_BEFORE_SWEEP=1 sweeps them
+# (fuzz_kernel.cpp's sweep(): each step moved by one or two places and
+# preempted for the next) instead of fuzzing.
 FUZZ_BEFORE ?= 8e3a639
 export FUZZ_KERNEL_KNOWN
 fuzz-before:
@@ -240,10 +247,18 @@ fuzz-before:
 		-DTEEMED_KERNEL_PATCHES=$(abspath $(BUILD)/before-series/kernel/patches) >/dev/null
 	$(call cmake-build,fuzz-before,fuzz_kernel)
 	rm -rf $(BUILD)/fuzz-before/corpus && mkdir -p $(BUILD)/fuzz-before/corpus
+	$(if $(FUZZ_BEFORE_SEEDS)$(FUZZ_BEFORE_SWEEP),cp $(filter-out tests/fuzz/seeds/fuzz_kernel/v3-%,$(wildcard tests/fuzz/seeds/fuzz_kernel/*)) \
+		$(BUILD)/fuzz-before/corpus/)
+ifneq ($(FUZZ_BEFORE_SWEEP),)
+	cd $(BUILD)/fuzz-before && { FUZZ_KERNEL_SWEEP=corpus ./fuzz_kernel 2>&1 | \
+		grep -E "^sweep|^invariant|ERROR: AddressSanitizer|^SUMMARY" >sweep.log; cat sweep.log; } && \
+		grep -qE "^invariant|^SUMMARY" sweep.log || { echo "fuzz-before: the sweep found nothing"; exit 1; }
+else
 	cd $(BUILD)/fuzz-before && rm -f crash-* && { ./fuzz_kernel -max_total_time=$(FUZZ_SECONDS) \
 		-max_len=4096 -print_final_stats=1 corpus 2>&1 | grep -E \
-		"^invariant|^stat::number_of_executed|^Done|^#[0-9]+ *(INITED|DONE)|Test unit written" \
+		"^invariant|ERROR: AddressSanitizer|^SUMMARY|^stat::number_of_executed|^Done|^#[0-9]+ *(INITED|DONE)|Test unit written" \
 		|| true; } && ls crash-* >/dev/null 2>&1 || { echo "fuzz-before: found nothing"; exit 1; }
+endif
 
 # Benchmarks (Google Benchmark + callgrind), regenerating
 # Documentation/benchmarks.md. Numbers for notes, never assertions.

@@ -21,10 +21,14 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -36,6 +40,7 @@
 #include "harness_device.hpp"
 #include "kernel_ops.hpp"
 #include "kshim_runtime.h"
+#include "step_mutator.hpp"
 
 using namespace teemed;
 using namespace teemed::abi;
@@ -79,10 +84,31 @@ std::string first_report(const OpteeModel &optee)
 	return {};
 }
 
+// The sweep's progress, for the report of a finding (an abort).
+struct SweepAt {
+	std::string file;
+	size_t variant = 0, before = 0;
+};
+SweepAt &sweep_at()
+{
+	static SweepAt at;
+	return at;
+}
+
+void sweep_report()
+{
+	const SweepAt &at = sweep_at();
+	std::fprintf(stderr, "sweep: broken by variant %zu of %s (%zu variants run in all), "
+			     "kept in sweep-variant\n",
+		     at.variant, at.file.c_str(), at.before + at.variant);
+}
+
 void check(bool ok, const char *what, const std::string &detail = {})
 {
 	if (!ok) {
 		std::fprintf(stderr, "invariant broken: %s %s\n", what, detail.c_str());
+		if (!sweep_at().file.empty())
+			sweep_report();
 		std::abort();
 	}
 }
@@ -194,6 +220,7 @@ public:
 		size_t runs = sched.empty() ? 0 : 1, current = 0;
 		unsigned left = sched.empty() ? 0 : sched[0];
 		bool past = sched.empty(), more = true;
+		locks_ = 0;
 		for (;;) {
 			// The choices: threads inside a step (parked, then blocked
 			// on a lock), then a new step on an idle thread.
@@ -251,6 +278,11 @@ public:
 		}
 		kshim_set_sched(nullptr, nullptr);
 	}
+
+	// The locks the VMM's threads took so far in this run: in a run
+	// without preemption, the choices a schedule would have had (at each,
+	// another step could start instead).
+	size_t locks() const { return locks_; }
 
 	// The VMM thread running this (0 or 1), for FUZZ_KERNEL_VERBOSE.
 	static size_t current() { return t_self; }
@@ -323,6 +355,8 @@ private:
 	static bool sched_point(void *arg, int why)
 	{
 		auto *self = static_cast<VmmThreads *>(arg);
+		if (why == KSHIM_SCHED_LOCK)
+			self->locks_++; // on whichever thread runs the step
 		if (t_pool != self)
 			return false; // the harness's own thread: locks as usual
 		if (why == KSHIM_SCHED_LOCK && self->free_run_)
@@ -340,6 +374,7 @@ private:
 	const std::function<bool()> *step_ = nullptr;
 	bool last_step_ = true;
 	bool free_run_ = false;
+	std::atomic<size_t> locks_ = 0;
 	bool quit_ = false;
 	std::vector<std::thread> threads_;
 };
@@ -397,6 +432,7 @@ struct Fuzz {
 	OpteeModel &optee;
 	HarnessDevice &dev;
 	Ctx ctx[fuzz::kSlots];
+	size_t front = 0; // bytes the raw ioctls took from the input's front
 
 	// FUZZ_KERNEL_VERBOSE=1: each ioctl and what came back, to read a
 	// finding's input as the steps a VMM took.
@@ -665,6 +701,7 @@ struct Fuzz {
 		fuzz::Reader<FuzzedDataProvider> r{fdp};
 		fuzz::RawPin p;
 		p.io(r);
+		front += r.front;
 		std::vector<uint64_t> vas;
 		for (uint8_t i : p.pages)
 			vas.push_back(reinterpret_cast<uint64_t>(arena().base) + i * kPageSize);
@@ -683,6 +720,7 @@ struct Fuzz {
 		fuzz::Reader<FuzzedDataProvider> r{fdp};
 		fuzz::RawRelease p;
 		p.io(r);
+		front += r.front;
 		ioctl(c, TEE_IOC_VM_RELEASE, &p.a);
 	}
 
@@ -691,6 +729,7 @@ struct Fuzz {
 		fuzz::Reader<FuzzedDataProvider> r{fdp};
 		fuzz::RawCall p;
 		p.io(r);
+		front += r.front;
 		std::vector<std::byte> msg(fuzz::kMaxMsg);
 		copy_bytes(msg.data(), p.msg.data(), p.msg.size());
 		p.a.msg = p.a.msg ? reinterpret_cast<uint64_t>(msg.data()) : 0;
@@ -728,14 +767,26 @@ struct Fuzz {
 	}
 };
 
-} // namespace
-
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+// One input, run and checked. With @cut, the run is recorded for the
+// custom mutator: the head, where each step's bytes are and how many
+// choices of a schedule it spans, the steps one after the other (no
+// preemption: a step takes its bytes before the next starts).
+void run_input(const uint8_t *data, size_t size, fuzz::Cut *cut)
 {
 	FuzzedDataProvider fdp(data, size);
 	fuzz::Reader<FuzzedDataProvider> in{fdp};
 	fuzz::Head head;
 	head.io(in);
+	struct Pos {
+		size_t front, back, choices;
+	};
+	std::vector<Pos> at;
+	if (cut) {
+		cut->head = head;
+		cut->head_front = in.front;
+		cut->head_back = size - fdp.remaining_bytes() - in.front;
+		head.sched.clear();
+	}
 	model::ModelConfig cfg;
 	cfg.threads = head.threads;
 	cfg.rpc_arg = head.rpc_arg;
@@ -759,6 +810,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		// One step of the input, on one of the VMM's threads: false when
 		// the input has no more.
 		const std::function<bool()> step = [&] {
+			if (cut) {
+				const size_t front = in.front + f.front;
+				at.push_back({ front, size - fdp.remaining_bytes() - front,
+					       vmm_threads().locks() });
+			}
 			if (steps++ >= fuzz::kMaxSteps || !in.more())
 				return false;
 			uint8_t slot, op;
@@ -819,6 +875,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		VmmThreads &threads = vmm_threads();
 		trace.concurrent = [&threads] { return threads.concurrent(); };
 		threads.run(head.sched, step);
+		if (cut) {
+			const size_t front = in.front + f.front;
+			at.push_back({ front, size - fdp.remaining_bytes() - front, threads.locks() });
+			for (size_t i = 0; i + 1 < at.size(); i++)
+				if (at[i + 1].front + at[i + 1].back > at[i].front + at[i].back)
+					cut->steps.push_back({ at[i].front, at[i + 1].front - at[i].front,
+							       at[i].back, at[i + 1].back - at[i].back,
+							       at[i + 1].choices - at[i].choices });
+		}
 		for (Ctx &c : f.ctx)
 			if (c.fd >= 0)
 				f.close(c);
@@ -832,5 +897,109 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check(!kshim_pinned_vm(), "pinned_vm not back to 0");
 	kshim_set_trace(nullptr, nullptr);
 	trace.done();
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	run_input(data, size, nullptr);
 	return 0;
+}
+
+namespace {
+
+// Every variant of one input that moves a step by one or two places and
+// preempts it at one of its first 8 locks for the step after it: the
+// neighbourhood of an attack where a race of two of its ioctls lies.
+// Aborts, as a run does, on the first broken invariant.
+size_t sweep(const std::vector<uint8_t> &d)
+{
+	fuzz::Cut cut;
+	run_input(d.data(), d.size(), &cut);
+	const size_t n = cut.steps.size();
+	size_t runs = 0;
+	for (size_t from = 0; from < n; from++) {
+		for (size_t to = from > 2 ? from - 2 : 0; to < n && to <= from + 2; to++) {
+			std::vector<size_t> order(n);
+			for (size_t i = 0; i < n; i++)
+				order[i] = i;
+			order.erase(order.begin() + ptrdiff_t(from));
+			order.insert(order.begin() + ptrdiff_t(to), from);
+			size_t k = 0;
+			for (size_t i = 0; i < to; i++)
+				k += cut.steps[order[i]].choices;
+			for (size_t c = 0; c < std::min<size_t>(cut.steps[from].choices, 8) && k + c < 256; c++) {
+				fuzz::Head head = cut.head;
+				head.sched = { uint8_t(k + c) };
+				const std::vector<uint8_t> v = fuzz::join(d.data(), d.size(), cut, head, order);
+				sweep_at().variant = ++runs;
+				// Kept if it breaks something, as libFuzzer keeps a crash.
+				std::ofstream("sweep-variant", std::ios::binary)
+					.write(reinterpret_cast<const char *>(v.data()), std::streamsize(v.size()));
+				run_input(v.data(), v.size(), nullptr);
+			}
+		}
+	}
+	return runs;
+}
+
+} // namespace
+
+// The sanitizers' hook at a report (weak: a build without them has none).
+extern "C" void __sanitizer_set_death_callback(void (*callback)(void)) __attribute__((weak));
+
+// FUZZ_KERNEL_SWEEP=DIR: instead of fuzzing, sweep() each input of DIR
+// (make fuzz-sweep; make fuzz-before FUZZ_BEFORE_SWEEP=1). libFuzzer calls
+// this first; so does the replay runner.
+extern "C" int LLVMFuzzerInitialize(int *, char ***)
+{
+	const char *dir = std::getenv("FUZZ_KERNEL_SWEEP");
+	if (!dir)
+		return 0;
+	namespace fs = std::filesystem;
+	std::vector<fs::path> files;
+	for (const auto &e : fs::directory_iterator(dir))
+		if (e.is_regular_file())
+			files.push_back(e.path());
+	std::sort(files.begin(), files.end());
+	size_t runs = 0;
+	if (__sanitizer_set_death_callback)
+		__sanitizer_set_death_callback(sweep_report);
+	for (const fs::path &f : files) {
+		sweep_at() = { f.filename(), 0, runs };
+		std::ifstream in(f, std::ios::binary);
+		const std::vector<uint8_t> d((std::istreambuf_iterator<char>(in)),
+					     std::istreambuf_iterator<char>());
+		const size_t r = sweep(d);
+		std::printf("sweep: %s: %zu variants\n", f.filename().c_str(), r);
+		std::fflush(stdout);
+		runs += r;
+	}
+	std::remove("sweep-variant");
+	std::printf("sweep: %zu inputs, %zu variants, no invariant broken\n", files.size(), runs);
+	std::exit(0);
+}
+
+// libFuzzer's own mutations; absent where the seeds are replayed without it.
+extern "C" size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size)
+	__attribute__((weak));
+
+// Half of the mutations are libFuzzer's, half move whole steps or set the
+// schedule (step_mutator.hpp), on the cut a sequential run of the input
+// gives: one more execution per such mutation.
+extern "C" size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size,
+					  unsigned int seed)
+{
+	std::minstd_rand rng(seed);
+	if (rng() % 2 == 0 && size) {
+		fuzz::Cut cut;
+		run_input(data, size, &cut);
+		const std::vector<uint8_t> out = fuzz::mutate_steps(data, size, cut, rng);
+		if (!out.empty() && out.size() <= max_size) {
+			std::memcpy(data, out.data(), out.size());
+			return out.size();
+		}
+	}
+	return LLVMFuzzerMutate ? LLVMFuzzerMutate(data, size, max_size) : size;
 }

@@ -57,6 +57,7 @@ enum Op : uint8_t {
 // gcc builds too).
 template <class P> struct Reader {
 	P &fdp;
+	size_t front = 0; // bytes taken from the front (step_mutator.hpp)
 
 	template <class T> void range(T &v, T lo, T hi)
 	{
@@ -67,6 +68,7 @@ template <class P> struct Reader {
 	void bytes(std::vector<uint8_t> &b, size_t n)
 	{
 		b = fdp.template ConsumeBytes<uint8_t>(n);
+		front += b.size();
 		b.resize(n);
 	}
 	bool more() const { return fdp.remaining_bytes() != 0; }

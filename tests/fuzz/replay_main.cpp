@@ -12,9 +12,13 @@
 #include <vector>
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+// A harness's own set-up, as libFuzzer calls it (fuzz_kernel's sweep mode).
+extern "C" int LLVMFuzzerInitialize(int *argc, char ***argv) __attribute__((weak));
 
 int main(int argc, char **argv)
 {
+	if (LLVMFuzzerInitialize)
+		LLVMFuzzerInitialize(&argc, &argv);
 	namespace fs = std::filesystem;
 	size_t n = 0;
 	for (int i = 1; i < argc; i++) {
