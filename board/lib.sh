@@ -23,6 +23,20 @@ board_die() { printf 'board: error: %s\n' "$*" >&2; exit 1; }
 board_hash_files() { cat "$@" | sha256sum | cut -c1-12; }
 board_hash_str() { printf '%s' "$*" | sha256sum | cut -c1-12; }
 
+# What libteemed's installed files are made from, for the keys of the
+# builds that link it (board/qemu.sh, qemu/matrix.sh): its sources, the
+# tables it is generated from, and the compilers. Not the files' bytes:
+# their debug information names the directory the tree was built in, so
+# every fresh clone (each CI run) would miss the cache.
+board_teemed_lib_inputs() {
+	{
+		(cd "$BOARD_DIR/.." && find tools tables CMakeLists.txt -type f \
+			! -path '*/__pycache__/*' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
+		aarch64-linux-gnu-g++ --version 2>/dev/null | head -n1
+		g++ --version 2>/dev/null | head -n1
+	} | sha256sum | cut -c1-12
+}
+
 # Directory into which fetch.sh unpacked package NAME (at its pinned
 # version).  usage: board_pkg_root NAME
 board_pkg_root() {

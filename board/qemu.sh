@@ -6,8 +6,8 @@
 # development packages unpacked into a sysroot and the arm64 libteemed
 # installed there. Prints the binary's path.
 # Cached in $BOARD_CACHE/qemu/build-<key>, keyed by the source version, the
-# patches, the sysroot's packages, libteemed's installed files and this
-# script.
+# patches, the sysroot's packages, what libteemed is built from
+# (board_teemed_lib_inputs) and this script.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 top=$(cd "$BOARD_DIR/.." && pwd)
@@ -23,8 +23,7 @@ for p in "$top"/qemu/patches/[0-9][0-9][0-9][0-9]-*.patch; do
 	[ -e "$p" ] && [ "${p##*/0000-}" = "$p" ] && patches+=("$p")
 done
 key=$(board_hash_str "$ver ${sysroot_pkgs[*]} $(cat "${patches[@]}" /dev/null | sha256sum) \
-$(cd "$QEMU_TEEMED_STAGE" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 cat | sha256sum) \
-$(board_hash_files "$0")")
+$(board_teemed_lib_inputs) $(board_hash_files "$0")")
 out=$dir/build-$key
 # qemu.sh prepare: only the source and the sysroot, their paths printed
 # (qemu/matrix.sh builds other configurations from them).

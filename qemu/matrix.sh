@@ -19,8 +19,8 @@
 #
 # The builds take only the virt machine (--without-default-devices, a
 # devices file), so that the matrix costs minutes, not hours.
-# Results are cached in $BOARD_CACHE/qemu/matrix-<key> (the patches, the
-# libteemed stage, this script); prints one line per configuration and
+# Results are cached in $BOARD_CACHE/qemu/matrix-<key> (the patches, what
+# libteemed is built from, this script); prints one line per configuration and
 # exits non-zero if any is not as expected.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -35,9 +35,8 @@ read -r src_newest _ < <(BOARD_QEMU_SRC_VERSION=$BOARD_QEMU_NEWEST_SRC_VERSION \
 	bash "$top/board/qemu.sh" prepare | tail -n1)
 patches=("$top"/qemu/patches/[0-9][0-9][0-9][1-9]-*.patch)
 patches_newest=("$top"/qemu/patches-10.2/[0-9][0-9][0-9][1-9]-*.patch)
-stage_sum() { (cd "$1" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 cat | sha256sum); }
-inputs=$(board_hash_str "$(cat "${patches[@]}" "${patches_newest[@]}" | sha256sum) $(stage_sum "$QEMU_TEEMED_STAGE") \
-$(stage_sum "$QEMU_TEEMED_STAGE_HOST") $src $src_newest")
+inputs=$(board_hash_str "$(cat "${patches[@]}" "${patches_newest[@]}" | sha256sum) \
+$(board_teemed_lib_inputs) $src $src_newest")
 key=$(board_hash_str "$inputs $(board_hash_files "$0")")
 out=$BOARD_CACHE/qemu/matrix-$key
 if [ -s "$out/results" ]; then
