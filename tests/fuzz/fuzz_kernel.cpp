@@ -26,10 +26,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <functional>
-#include <iterator>
 #include <map>
 #include <mutex>
 #include <set>
@@ -38,6 +36,7 @@
 
 #include "bytes.hpp"
 #include "harness_device.hpp"
+#include "inputs.hpp"
 #include "kernel_ops.hpp"
 #include "kshim_runtime.h"
 #include "step_mutator.hpp"
@@ -84,10 +83,12 @@ std::string first_report(const OpteeModel &optee)
 	return {};
 }
 
-// The sweep's progress, for the report of a finding (an abort).
+// The sweep's progress, for the report of a finding (an abort): the
+// variant running, kept in sweep-variant then, as libFuzzer keeps a crash.
 struct SweepAt {
 	std::string file;
 	size_t variant = 0, before = 0;
+	std::vector<uint8_t> bytes;
 };
 SweepAt &sweep_at()
 {
@@ -98,6 +99,8 @@ SweepAt &sweep_at()
 void sweep_report()
 {
 	const SweepAt &at = sweep_at();
+	std::ofstream("sweep-variant", std::ios::binary)
+		.write(reinterpret_cast<const char *>(at.bytes.data()), std::streamsize(at.bytes.size()));
 	std::fprintf(stderr, "sweep: broken by variant %zu of %s (%zu variants run in all), "
 			     "kept in sweep-variant\n",
 		     at.variant, at.file.c_str(), at.before + at.variant);
@@ -429,10 +432,10 @@ struct Ctx {
 
 struct Fuzz {
 	FuzzedDataProvider &fdp;
+	fuzz::Reader<FuzzedDataProvider> &in; // over fdp: the raw ioctls' fields
 	OpteeModel &optee;
 	HarnessDevice &dev;
 	Ctx ctx[fuzz::kSlots];
-	size_t front = 0; // bytes the raw ioctls took from the input's front
 
 	// FUZZ_KERNEL_VERBOSE=1: each ioctl and what came back, to read a
 	// finding's input as the steps a VMM took.
@@ -698,10 +701,8 @@ struct Fuzz {
 
 	void raw_pin(Ctx &c)
 	{
-		fuzz::Reader<FuzzedDataProvider> r{fdp};
 		fuzz::RawPin p;
-		p.io(r);
-		front += r.front;
+		p.io(in);
 		std::vector<uint64_t> vas;
 		for (uint8_t i : p.pages)
 			vas.push_back(reinterpret_cast<uint64_t>(arena().base) + i * kPageSize);
@@ -717,19 +718,15 @@ struct Fuzz {
 
 	void raw_release(Ctx &c)
 	{
-		fuzz::Reader<FuzzedDataProvider> r{fdp};
 		fuzz::RawRelease p;
-		p.io(r);
-		front += r.front;
+		p.io(in);
 		ioctl(c, TEE_IOC_VM_RELEASE, &p.a);
 	}
 
 	void raw_call(Ctx &c)
 	{
-		fuzz::Reader<FuzzedDataProvider> r{fdp};
 		fuzz::RawCall p;
-		p.io(r);
-		front += r.front;
+		p.io(in);
 		std::vector<std::byte> msg(fuzz::kMaxMsg);
 		copy_bytes(msg.data(), p.msg.data(), p.msg.size());
 		p.a.msg = p.a.msg ? reinterpret_cast<uint64_t>(msg.data()) : 0;
@@ -805,16 +802,14 @@ void run_input(const uint8_t *data, size_t size, fuzz::Cut *cut)
 	{
 		OpteeModel optee(cfg);
 		HarnessDevice dev(optee);
-		Fuzz f{fdp, optee, dev, {}};
+		Fuzz f{fdp, in, optee, dev, {}};
 		int steps = 0;
 		// One step of the input, on one of the VMM's threads: false when
 		// the input has no more.
 		const std::function<bool()> step = [&] {
-			if (cut) {
-				const size_t front = in.front + f.front;
-				at.push_back({ front, size - fdp.remaining_bytes() - front,
+			if (cut)
+				at.push_back({ in.front, size - fdp.remaining_bytes() - in.front,
 					       vmm_threads().locks() });
-			}
 			if (steps++ >= fuzz::kMaxSteps || !in.more())
 				return false;
 			uint8_t slot, op;
@@ -876,8 +871,7 @@ void run_input(const uint8_t *data, size_t size, fuzz::Cut *cut)
 		trace.concurrent = [&threads] { return threads.concurrent(); };
 		threads.run(head.sched, step);
 		if (cut) {
-			const size_t front = in.front + f.front;
-			at.push_back({ front, size - fdp.remaining_bytes() - front, threads.locks() });
+			at.push_back({ in.front, size - fdp.remaining_bytes() - in.front, threads.locks() });
 			for (size_t i = 0; i + 1 < at.size(); i++)
 				if (at[i + 1].front + at[i + 1].back > at[i].front + at[i].back)
 					cut->steps.push_back({ at[i].front, at[i + 1].front - at[i].front,
@@ -916,28 +910,23 @@ namespace {
 size_t sweep(const std::vector<uint8_t> &d)
 {
 	fuzz::Cut cut;
+	sweep_at().bytes = d; // variant 0: the input itself
 	run_input(d.data(), d.size(), &cut);
 	const size_t n = cut.steps.size();
 	size_t runs = 0;
 	for (size_t from = 0; from < n; from++) {
 		for (size_t to = from > 2 ? from - 2 : 0; to < n && to <= from + 2; to++) {
-			std::vector<size_t> order(n);
-			for (size_t i = 0; i < n; i++)
-				order[i] = i;
-			order.erase(order.begin() + ptrdiff_t(from));
-			order.insert(order.begin() + ptrdiff_t(to), from);
-			size_t k = 0;
-			for (size_t i = 0; i < to; i++)
-				k += cut.steps[order[i]].choices;
-			for (size_t c = 0; c < std::min<size_t>(cut.steps[from].choices, 8) && k + c < 256; c++) {
-				fuzz::Head head = cut.head;
-				head.sched = { uint8_t(k + c) };
-				const std::vector<uint8_t> v = fuzz::join(d.data(), d.size(), cut, head, order);
-				sweep_at().variant = ++runs;
-				// Kept if it breaks something, as libFuzzer keeps a crash.
-				std::ofstream("sweep-variant", std::ios::binary)
-					.write(reinterpret_cast<const char *>(v.data()), std::streamsize(v.size()));
-				run_input(v.data(), v.size(), nullptr);
+			std::vector<size_t> order = fuzz::in_order(n);
+			fuzz::move_step(order, from, to);
+			fuzz::Head head = cut.head;
+			for (size_t lock = 0; lock < std::min<size_t>(cut.steps[from].choices, 8); lock++) {
+				head.sched = fuzz::preempt_at(cut, order, to, lock);
+				if (head.sched.empty())
+					break;
+				SweepAt &at = sweep_at();
+				at.bytes = fuzz::join(d.data(), d.size(), cut, head, order);
+				at.variant = ++runs;
+				run_input(at.bytes.data(), at.bytes.size(), nullptr);
 			}
 		}
 	}
@@ -950,33 +939,27 @@ size_t sweep(const std::vector<uint8_t> &d)
 extern "C" void __sanitizer_set_death_callback(void (*callback)(void)) __attribute__((weak));
 
 // FUZZ_KERNEL_SWEEP=DIR: instead of fuzzing, sweep() each input of DIR
-// (make fuzz-sweep; make fuzz-before FUZZ_BEFORE_SWEEP=1). libFuzzer calls
+// (make check; make fuzz-before FUZZ_BEFORE_SWEEP=1). libFuzzer calls
 // this first; so does the replay runner.
 extern "C" int LLVMFuzzerInitialize(int *, char ***)
 {
 	const char *dir = std::getenv("FUZZ_KERNEL_SWEEP");
 	if (!dir)
 		return 0;
-	namespace fs = std::filesystem;
-	std::vector<fs::path> files;
-	for (const auto &e : fs::directory_iterator(dir))
-		if (e.is_regular_file())
-			files.push_back(e.path());
-	std::sort(files.begin(), files.end());
+	const auto files = fuzz::input_files(dir);
 	size_t runs = 0;
+	std::remove("sweep-variant"); // an earlier sweep's finding
 	if (__sanitizer_set_death_callback)
 		__sanitizer_set_death_callback(sweep_report);
-	for (const fs::path &f : files) {
-		sweep_at() = { f.filename(), 0, runs };
-		std::ifstream in(f, std::ios::binary);
-		const std::vector<uint8_t> d((std::istreambuf_iterator<char>(in)),
-					     std::istreambuf_iterator<char>());
-		const size_t r = sweep(d);
+	for (const auto &f : files) {
+		sweep_at() = { f.filename(), 0, runs, {} };
+		const auto d = fuzz::read_input(f);
+		check(d.has_value(), "sweep: cannot read", f);
+		const size_t r = sweep(*d);
 		std::printf("sweep: %s: %zu variants\n", f.filename().c_str(), r);
 		std::fflush(stdout);
 		runs += r;
 	}
-	std::remove("sweep-variant");
 	std::printf("sweep: %zu inputs, %zu variants, no invariant broken\n", files.size(), runs);
 	std::exit(0);
 }

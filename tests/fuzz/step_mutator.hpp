@@ -13,9 +13,10 @@
 // series v3 without these (Documentation/testing.md).
 #pragma once
 
-#include <cstddef>
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
+#include <numeric>
 #include <random>
 #include <vector>
 
@@ -70,18 +71,47 @@ inline std::vector<uint8_t> join(const uint8_t *data, size_t size, const Cut &cu
 	return out;
 }
 
+// The steps in their order: 0, 1, ... n - 1.
+inline std::vector<size_t> in_order(size_t n)
+{
+	std::vector<size_t> order(n);
+	std::iota(order.begin(), order.end(), size_t(0));
+	return order;
+}
+
+// The step at position @from of @order moved to position @to.
+inline void move_step(std::vector<size_t> &order, size_t from, size_t to)
+{
+	const size_t step = order[from];
+	order.erase(order.begin() + ptrdiff_t(from));
+	order.insert(order.begin() + ptrdiff_t(to), step);
+}
+
+// A schedule for the steps of @cut in @order that preempts the step at
+// position @at at its lock number @lock, for the step after it: one byte,
+// the choices before that point (the locks of the steps before it, then
+// @lock of its own). Empty where that is past the first 256 choices,
+// which one byte cannot reach.
+inline std::vector<uint8_t> preempt_at(const Cut &cut, const std::vector<size_t> &order,
+				       size_t at, size_t lock)
+{
+	size_t k = lock;
+	for (size_t i = 0; i < at; i++)
+		k += cut.steps[order[i]].choices;
+	if (k > 255)
+		return {};
+	return { uint8_t(k) };
+}
+
 // One structural mutation of @cut's input, chosen by @rng: a step moved,
 // repeated or dropped, or a schedule that preempts once or twice (PCT
 // depth 2 or 3), or one of its bytes nudged, or a step moved and
-// preempted inside. Empty if the input has no
-// step to work on.
+// preempted inside. Empty where the cut does not fit the input.
 inline std::vector<uint8_t> mutate_steps(const uint8_t *data, size_t size, const Cut &cut,
 					 std::minstd_rand &rng)
 {
 	const size_t n = cut.steps.size();
-	std::vector<size_t> order(n);
-	for (size_t i = 0; i < n; i++)
-		order[i] = i;
+	std::vector<size_t> order = in_order(n);
 	Head head = cut.head;
 	auto pick = [&](size_t m) { return size_t(rng() % m); };
 	switch (pick(7)) {
@@ -102,24 +132,17 @@ inline std::vector<uint8_t> mutate_steps(const uint8_t *data, size_t size, const
 		};
 		const size_t from = pick(n), d = 1 + near();
 		const size_t to = rng() % 2 ? std::min(n - 1, from + d) : from - std::min(from, d);
-		order.erase(order.begin() + ptrdiff_t(from));
-		order.insert(order.begin() + ptrdiff_t(to), from);
-		size_t k = 0;
-		for (size_t i = 0; i < to; i++)
-			k += cut.steps[order[i]].choices;
+		move_step(order, from, to);
 		if (!cut.steps[from].choices)
 			break;
-		k += std::min(near(), cut.steps[from].choices - 1);
-		if (k < 256)
-			head.sched = { uint8_t(k) };
+		auto sched = preempt_at(cut, order, to, std::min(near(), cut.steps[from].choices - 1));
+		if (!sched.empty())
+			head.sched = std::move(sched);
 		break;
 	}
 	case 0: // a step moved: the race's second ioctl before its first
-		if (n >= 2) {
-			const size_t from = pick(n), to = pick(n);
-			order.erase(order.begin() + ptrdiff_t(from));
-			order.insert(order.begin() + ptrdiff_t(to), from);
-		}
+		if (n >= 2)
+			move_step(order, pick(n), pick(n));
 		break;
 	case 1: // a step repeated: a second thread in the same state
 		if (n >= 1 && n < size_t(kMaxSteps)) {
